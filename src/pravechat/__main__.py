@@ -1,0 +1,3 @@
+from pravechat.cli import run
+
+run()
