@@ -1,0 +1,38 @@
+# The two commands a newcomer types: `make run USER=tim` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+USER ?= $(shell id -un)
+
+.PHONY: setup run test server stop lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "pravechat needs Python 3.11 ($(PYTHON) not found): apt-get install python3.11 python3.11-venv" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+server: setup
+	$(BIN)/pravechat server start
+
+run: server
+	$(BIN)/pravechat --user $(USER)
+
+test: server
+	$(BIN)/pytest
+
+stop: setup
+	$(BIN)/pravechat server stop
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
