@@ -1,0 +1,28 @@
+"""Session fixtures: a real Pravega server for every test that needs one."""
+
+import os
+from collections.abc import Iterator
+
+os.environ["RUST_LOG"] = "off"  # before pravega_client is imported: Rust logs go to stdout
+
+import pytest
+
+from pravechat.core.paths import cache_dir, state_dir
+from pravechat.core.probe import DEFAULT_CONTROLLER_URI, controller_answers
+from pravechat.server.local import LocalServer, StartOutcome
+
+
+@pytest.fixture(scope="session")
+def pravega_uri() -> Iterator[str]:
+    """A controller URI that serves: reuses one that answers, else starts the local server."""
+    uri = os.environ.get("PRAVECHAT_CONTROLLER", DEFAULT_CONTROLLER_URI)
+    if controller_answers(uri):
+        yield uri
+        return
+    server = LocalServer(state_dir() / "server", cache_dir())
+    outcome, status = server.start()
+    try:
+        yield status.uri
+    finally:
+        if outcome is StartOutcome.STARTED:
+            server.stop()
