@@ -1,0 +1,60 @@
+"""User and room names, and how they map to Pravega names.
+
+Pravega allows letters, digits, ``.`` and ``-`` in scope, stream and reader-group names. User
+and room names use a subset of that (no ``.``), so a name maps to Pravega unchanged and
+``.`` can join two names without ambiguity.
+"""
+
+import re
+
+from pravechat.core.errors import PravechatError
+
+MAX_NAME_LENGTH = 32
+USER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
+ROOM_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+SCOPE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
+ROOM_STREAM_PREFIX = "room-"
+
+
+def validate_user(name: str) -> str:
+    if not USER_PATTERN.fullmatch(name):
+        raise PravechatError(
+            f"invalid user name {name!r}: use 1-{MAX_NAME_LENGTH} letters, digits or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def normalize_room(name: str) -> str:
+    """Room names are case-insensitive: ``#Lobby`` and ``lobby`` are the same room."""
+    room = name.strip().removeprefix("#").lower()
+    if not ROOM_PATTERN.fullmatch(room):
+        raise PravechatError(
+            f"invalid room name {name!r}: use 1-{MAX_NAME_LENGTH} letters, digits or '-', "
+            "starting with a letter or digit"
+        )
+    return room
+
+
+def validate_scope(name: str) -> str:
+    if not SCOPE_PATTERN.fullmatch(name):
+        raise PravechatError(f"invalid scope {name!r}: use letters, digits, '.' or '-'")
+    return name
+
+
+def room_stream(room: str) -> str:
+    """The Pravega stream that holds a room's messages."""
+    return ROOM_STREAM_PREFIX + normalize_room(room)
+
+
+def room_of_stream(stream: str) -> str | None:
+    """The room a stream holds, or None for a stream that is not a room."""
+    if not stream.startswith(ROOM_STREAM_PREFIX):
+        return None
+    room = stream.removeprefix(ROOM_STREAM_PREFIX)
+    return room if ROOM_PATTERN.fullmatch(room) else None
+
+
+def reader_group_name(user: str, room: str) -> str:
+    """One reader group per (user, room): it keeps that user's read position in that room."""
+    return f"{normalize_room(room)}.{validate_user(user)}"

@@ -1,0 +1,124 @@
+"""The wire format of a chat message (see docs/protocol.md) and its safe decoding.
+
+Decoding never raises: any event is either a valid, sanitized :class:`ChatMessage` or a
+:class:`Skipped` with a reason, which the read loop counts and moves past.
+"""
+
+import json
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from pravechat.core.errors import PravechatError
+from pravechat.core.names import ROOM_PATTERN, USER_PATTERN, normalize_room, validate_user
+from pravechat.core.sanitize import sanitize_text
+
+PROTOCOL_VERSION = 1
+MAX_TEXT_LENGTH = 4000
+"""Characters of text in one message, after sanitizing."""
+MAX_EVENT_BYTES = 64 * 1024
+"""Larger events are skipped unread: 4,000 characters of JSON-escaped UTF-8 fit easily."""
+
+
+class Kind(StrEnum):
+    CHAT = "chat"
+    ACTION = "action"  # /me waves
+    SYSTEM = "system"
+
+
+def _check_text(text: str) -> str:
+    text = sanitize_text(text)
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValueError(f"text is {len(text)} characters; the limit is {MAX_TEXT_LENGTH}")
+    return text
+
+
+SafeText = Annotated[str, AfterValidator(_check_text)]
+
+
+class ChatMessage(BaseModel):
+    """One event of a room stream. Unknown fields are ignored, so later versions may add some."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
+
+    v: Literal[1] = 1
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=r"^[A-Za-z0-9-]{8,64}$")
+    room: str = Field(pattern=ROOM_PATTERN.pattern.join("^$"))
+    sender: str = Field(pattern=USER_PATTERN.pattern.join("^$"))
+    kind: Kind = Kind.CHAT
+    text: SafeText
+    sent_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("sent_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("sent_at needs a time zone")
+        # The wire carries milliseconds; keep no more, so a message equals its decoded copy.
+        return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+
+    def to_json(self) -> str:
+        """The event as written to Pravega: compact UTF-8 JSON, fields in a stable order."""
+        data = self.model_dump(mode="json")
+        data["sent_at"] = self.sent_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def new_message(room: str, sender: str, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
+    """A message to send; refuses invalid names and oversized text with a clear error."""
+    room, sender = normalize_room(room), validate_user(sender)
+    try:
+        return ChatMessage(room=room, sender=sender, kind=kind, text=text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        reason = str(first.get("ctx", {}).get("error", first["msg"]))
+        raise PravechatError(f"cannot send: {field}: {reason}") from None
+
+
+class SkipReason(StrEnum):
+    OVERSIZED = "oversized"
+    NOT_UTF8 = "not UTF-8"
+    NOT_JSON = "not JSON"
+    NOT_AN_OBJECT = "not a JSON object"
+    UNKNOWN_VERSION = "unknown version"
+    INVALID = "invalid message"
+
+
+class Skipped(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    reason: SkipReason
+    detail: str = ""
+
+
+def decode_event(data: bytes) -> ChatMessage | Skipped:
+    """Decode one event; never raises."""
+    if len(data) > MAX_EVENT_BYTES:
+        return Skipped(reason=SkipReason.OVERSIZED, detail=f"{len(data)} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return Skipped(reason=SkipReason.NOT_UTF8)
+    try:
+        raw: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        return Skipped(reason=SkipReason.NOT_JSON)
+    if not isinstance(raw, dict):
+        return Skipped(reason=SkipReason.NOT_AN_OBJECT)
+    version = raw.get("v")
+    if type(version) is not int or version != PROTOCOL_VERSION:  # true and 1.0 are not 1
+        return Skipped(reason=SkipReason.UNKNOWN_VERSION, detail=repr(raw.get("v"))[:20])
+    try:
+        return ChatMessage.model_validate(raw)
+    except (ValidationError, ValueError, TypeError) as error:
+        return Skipped(reason=SkipReason.INVALID, detail=str(error).splitlines()[0][:200])
