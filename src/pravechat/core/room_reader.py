@@ -1,0 +1,164 @@
+"""A user's live reader of one room, run in a process of its own.
+
+The parent (:class:`pravechat.core.session.RoomSession`) starts it, reads JSON lines from its
+stdout and writes ``stop`` to its stdin to end it: the reader then goes offline, which saves
+the user's position. When the parent dies instead, the reader exits at once without going
+offline, like a crash: the position it read ahead to is not saved, so what the parent never
+showed is delivered again to the next session (which drops what it had shown, by id).
+
+Lines written, in order::
+
+    {"history": MESSAGE}             already read, oldest first (up to the scrollback limit)
+    {"ready": {"skipped": {...}}}    history done; live deliveries follow
+    {"message": MESSAGE, "unread": bool}
+    {"skipped": REASON}
+    {"error": TEXT}                  then the process exits with status 1
+"""
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import IO, Any
+
+from pravechat.core.names import normalize_room, reader_group_name, validate_user
+from pravechat.core.process import exit_process
+from pravechat.core.protocol import ChatMessage, Skipped
+from pravechat.core.transport import READER_ID, Transport, TransportError, binding, read_slice
+from pravechat.core.transport import single_offset as offset_of
+
+log = logging.getLogger("pravechat.room_reader")
+
+DEDUPE_WINDOW = 100_000
+STOP_COMMAND = b"stop\n"
+
+
+@dataclass(frozen=True)
+class ReaderArgs:
+    controller: str
+    scope: str
+    user: str
+    room: str
+    scrollback: int
+
+
+class _RecentIds:
+    """The ids of the last messages passed on, to drop one Pravega redelivers."""
+
+    def __init__(self, size: int = DEDUPE_WINDOW) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def first_time(self, message_id: str) -> bool:
+        if message_id in self._ids:
+            return False
+        self._ids[message_id] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+class _Output:
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def line(self, item: dict[str, Any]) -> None:
+        self._stream.write(json.dumps(item, ensure_ascii=False).encode() + b"\n")
+
+    def message(self, key: str, message: ChatMessage, **extra: Any) -> None:
+        self._stream.write(
+            b'{"' + key.encode() + b'":' + message.to_json().encode()
+            + b"".join(f',"{k}":{json.dumps(v)}'.encode() for k, v in extra.items())
+            + b"}\n"
+        )  # fmt: skip
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+async def serve(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
+    """Join the room, write its history, then pass on live messages until ``stop``."""
+    user, room = validate_user(args.user), normalize_room(args.room)
+    transport = Transport.connect(args.controller, args.scope, probe=False)
+    stream = transport.ensure_room(room)
+    with binding(f"opening {user}'s reader group on {room}"):
+        # An existing group keeps its position; a new user starts at the tail.
+        group = transport.manager.create_reader_group(
+            reader_group_name(user, room), transport.scope, stream, True
+        )
+        # A reader left online by a crashed process: give its segment back first.
+        group.reader_offline(READER_ID)
+        boundary = offset_of(group.get_streamcut(), stream)
+    unread_before = transport.tail_offset(stream)
+    history, skipped = await transport.read_until(stream, boundary, args.scrollback)
+    recent = _RecentIds()
+    for message in history:
+        recent.first_time(message.id)
+        out.message("history", message)
+    out.line({"ready": {"skipped": {str(k): v for k, v in skipped.items()}}})
+    out.flush()
+    with binding(f"creating {user}'s reader on {room}"):
+        reader = group.create_reader(READER_ID)
+    log.info("joined %s as %s: %d history messages", room, user, len(history))
+    try:
+        while not stop.is_set():
+            for event in await read_slice(reader, stream):
+                if isinstance(event.decoded, Skipped):
+                    out.line({"skipped": str(event.decoded.reason)})
+                elif recent.first_time(event.decoded.id):
+                    out.message("message", event.decoded, unread=event.offset < unread_before)
+            out.flush()
+    finally:
+        # Only now, with no acquire pending, is going offline safe.
+        log.info("stopping: reader going offline")
+        with binding(f"closing {user}'s reader on {room}"):
+            reader.reader_offline()
+        log.info("reader offline")
+
+
+async def _main(args: ReaderArgs) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_stdin() -> None:
+        data = os.read(sys.stdin.fileno(), 4096)
+        if STOP_COMMAND in data or (not data and stop.is_set()):
+            log.info("stop requested")
+            stop.set()
+            loop.remove_reader(sys.stdin.fileno())
+        elif not data:  # EOF without "stop": the parent died. Crash alike, saving nothing:
+            exit_process(3)  # what it never showed is redelivered to the next session.
+
+    loop.add_reader(sys.stdin.fileno(), on_stdin)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    # The protocol gets its own descriptor; anything else written to stdout (the binding's
+    # Rust logs) goes to stderr, the session's log file.
+    out = _Output(os.fdopen(os.dup(sys.stdout.fileno()), "wb"))
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        await serve(args, out, stop)
+    except TransportError as error:
+        out.line({"error": str(error)})
+        out.flush()
+        return 1
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+def main() -> None:
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+    # Ctrl-C reaches the whole foreground process group: let the parent decide when to stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    args = ReaderArgs(**json.loads(sys.argv[1]))
+    exit_process(asyncio.run(_main(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+"""A user in a room: history, live deliveries and sending, as one object for a UI or a bot."""
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Self
+
+from pravechat.core.names import normalize_room, validate_user
+from pravechat.core.paths import state_dir
+from pravechat.core.protocol import ChatMessage, Kind, SkipReason, new_message
+from pravechat.core.room_reader import STOP_COMMAND, ReaderArgs
+from pravechat.core.transport import DEFAULT_SCROLLBACK, RoomWriter, Transport, TransportError
+
+_LINE_LIMIT = 1 << 20
+_STOP_TIMEOUT = 3.0
+"""How long close() lets the reader go offline: normally ~1 s (its pending slice), but the
+binding's reader_offline sometimes stalls for its 30 s request timeout. Past this the reader
+is killed: the next join recovers it, and the seen log keeps its redelivered messages read."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message read from a room; ``unread`` when it arrived while the user was away."""
+
+    message: ChatMessage
+    unread: bool
+
+
+class SeenLog:
+    """Ids of the messages this user was shown in a room, kept on disk across crashes.
+
+    After a crash Pravega redelivers the events read since the group last saved its position
+    (a few seconds); this log tells which of them the user has already seen.
+    """
+
+    def __init__(self, path: Path, keep: int = 10_000) -> None:
+        try:
+            lines = path.read_text().split()
+        except OSError:
+            lines = []
+        self.ids = set(lines[-keep:])
+        if len(lines) > keep:
+            path.write_text("".join(f"{line}\n" for line in lines[-keep:]))
+        self._handle = path.open("a")
+
+    def add(self, message_id: str) -> None:
+        self._handle.write(message_id + "\n")
+        self._handle.flush()  # into the page cache: survives a SIGKILL of this process
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _lock(path: Path, user: str, room: str) -> IO[str]:
+    handle = path.open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise TransportError(
+            f"{user} is already in {room} from another pravechat on this machine"
+        ) from None
+    return handle
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1][:300] if lines else ""
+
+
+class RoomSession:
+    """Join with :meth:`open`; iterate for deliveries; :meth:`close` saves the position."""
+
+    def __init__(
+        self,
+        user: str,
+        room: str,
+        writer: RoomWriter,
+        process: "asyncio.subprocess.Process",
+        history: list[ChatMessage],
+        skipped: Counter[SkipReason],
+        files: Path,
+        lock: IO[str],
+        seen: SeenLog,
+    ) -> None:
+        self.user = user
+        self.room = room
+        self.history = history
+        """Messages this user had already read, oldest first, up to the scrollback limit."""
+        self.skipped = skipped
+        """Events that were not valid messages, by reason."""
+        self._writer = writer
+        self._process = process
+        self._files = files
+        self._lock = lock
+        self._seen = seen
+        self._queue: asyncio.Queue[Delivery | TransportError | None] = asyncio.Queue(10_000)
+        self._closed = False
+        self._pump = asyncio.get_running_loop().create_task(self._pump_deliveries())
+
+    @classmethod
+    async def open(
+        cls, transport: Transport, user: str, room: str, scrollback: int = DEFAULT_SCROLLBACK
+    ) -> Self:
+        """Join ``room`` as ``user``: history up to where they stopped reading, then live."""
+        user, room = validate_user(user), normalize_room(room)
+        files = state_dir() / "sessions" / f"{transport.scope}.{room}.{user}"
+        files.parent.mkdir(parents=True, exist_ok=True)
+        lock = _lock(Path(f"{files}.lock"), user, room)
+        try:
+            writer = await transport.open_writer(room)
+            args = ReaderArgs(transport.uri, transport.scope, user, room, scrollback)
+            with Path(f"{files}.log").open("ab") as log:
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "pravechat.core.room_reader", json.dumps(asdict(args)),
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                    stderr=log, limit=_LINE_LIMIT,
+                )  # fmt: skip
+            history, skipped = await cls._read_history(process, files)
+        except BaseException:
+            lock.close()
+            raise
+        seen = SeenLog(Path(f"{files}.seen"))
+        return cls(user, room, writer, process, history, skipped, files, lock, seen)
+
+    @staticmethod
+    async def _read_history(
+        process: "asyncio.subprocess.Process", files: Path
+    ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
+        assert process.stdout is not None
+        history: list[ChatMessage] = []
+        while line := await process.stdout.readline():
+            item = json.loads(line)
+            if "history" in item:
+                history.append(ChatMessage.model_validate(item["history"]))
+            elif "ready" in item:
+                skipped = Counter({SkipReason(k): v for k, v in item["ready"]["skipped"].items()})
+                return history, skipped
+            elif "error" in item:
+                await process.wait()
+                raise TransportError(item["error"])
+        await process.wait()
+        detail = _last_line(Path(f"{files}.log")) or f"exit status {process.returncode}"
+        raise TransportError(f"the room reader stopped while joining: {detail}")
+
+    async def _pump_deliveries(self) -> None:
+        assert self._process.stdout is not None
+        try:
+            while line := await self._process.stdout.readline():
+                item = json.loads(line)
+                if "message" in item:
+                    message = ChatMessage.model_validate(item["message"])
+                    unread = item["unread"] and message.id not in self._seen.ids
+                    await self._queue.put(Delivery(message, unread))
+                elif "skipped" in item:
+                    self.skipped[SkipReason(item["skipped"])] += 1
+                elif "error" in item:
+                    await self._queue.put(TransportError(item["error"]))
+            if not self._closed:
+                detail = _last_line(Path(f"{self._files}.log")) or "it exited"
+                await self._queue.put(TransportError(f"lost the room reader: {detail}"))
+        finally:
+            await self._queue.put(None)
+
+    def __aiter__(self) -> AsyncIterator[Delivery]:
+        return self._deliveries()
+
+    async def _deliveries(self) -> AsyncIterator[Delivery]:
+        while (item := await self._queue.get()) is not None:
+            if isinstance(item, TransportError):
+                raise item
+            self._seen.add(item.message.id)
+            yield item
+
+    async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
+        """Frame, send and await the acknowledgement; returns the message sent."""
+        message = new_message(self.room, self.user, text, kind)
+        await self._writer.send(message)
+        return message
+
+    async def close(self) -> None:
+        """Stop the reader (it goes offline, saving the position) and flush the writer."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            assert self._process.stdin is not None and self._process.stdout is not None
+            self._process.stdin.write(STOP_COMMAND)
+            self._process.stdin.close()
+            stdout = self._process.stdout
+
+            async def drain() -> None:  # a reader blocked on a full pipe could not stop
+                while await stdout.read(1 << 16):
+                    pass
+
+            try:
+                await asyncio.wait_for(asyncio.gather(drain(), self._process.wait()), _STOP_TIMEOUT)
+            except TimeoutError:
+                self._process.kill()
+                await self._process.wait()
+            await self._writer.flush()
+        finally:
+            self._seen.close()
+            self._lock.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()

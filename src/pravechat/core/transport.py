@@ -1,0 +1,244 @@
+"""The Pravega transport: a room is a stream, and each (user, room) has its own reader group.
+
+Every room stream has exactly one segment and every message is written with the room name as
+routing key, so all readers of a room see one and the same order (docs/protocol.md).
+
+Two traps of the binding shape this module. Its Rust panics are BaseExceptions: every call goes
+through :func:`binding`, which turns failures into :class:`TransportError`. And its blocking
+calls hold the GIL: one made while another of the process's futures is in flight can stall for
+the client's 30 s request timeout (measured: reader_offline with one other reader polling
+stalled 7 times in 20). So a process never mixes them: here, blocking calls and writes take
+turns under one gate, and each live reader runs in a process of its own (room_reader.py).
+"""
+
+import asyncio
+import uuid
+from collections import Counter, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pravega_client
+
+from pravechat.core.errors import PravechatError
+from pravechat.core.names import normalize_room, room_of_stream, room_stream, validate_scope
+from pravechat.core.probe import (
+    DEFAULT_CONTROLLER_URI,
+    controller_answers,
+    parse_controller_uri,
+    tcp_reachable,
+)
+from pravechat.core.protocol import ChatMessage, Skipped, SkipReason, decode_event
+
+DEFAULT_SCOPE = "pravechat"
+DEFAULT_SCROLLBACK = 1000
+READER_ID = "reader"
+EVENT_HEADER_BYTES = 8
+"""Pravega frames each event with a 4-byte type and a 4-byte length."""
+_IDLE_SLICES_BEFORE_GIVING_UP = 10
+"""Bounded reads (history) stop after this many empty ~1 s slices without progress."""
+
+
+class TransportError(PravechatError):
+    """Pravega refused or failed a request; the message says which and why."""
+
+
+_NOT_FAILURES = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
+
+
+@contextmanager
+def binding(what: str) -> Iterator[None]:
+    """Turn any failure of the binding, Rust panics included, into a TransportError."""
+    try:
+        yield
+    except _NOT_FAILURES:
+        raise
+    except TransportError:
+        raise
+    except BaseException as error:  # pyo3's PanicException derives from BaseException
+        detail = " ".join(str(error).split())[:300] or type(error).__name__
+        raise TransportError(f"{what} failed: {detail}") from error
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of a room stream, decoded, with where it starts and ends in the segment."""
+
+    offset: int
+    end: int
+    decoded: ChatMessage | Skipped
+
+
+def single_offset(cut: Any, what: str) -> int:
+    """The offset of a stream cut of a one-segment stream."""
+    offsets = dict(cut.get_segment_offset_map())
+    if len(offsets) != 1:
+        raise TransportError(f"{what}: expected a stream of one segment, found {len(offsets)}")
+    return int(next(iter(offsets.values())))
+
+
+async def read_slice(reader: Any, stream: str) -> list[Event]:
+    """Acquire one slice, decode it, release it: one sequential step of a read loop."""
+    with binding(f"reading {stream}"):
+        segment_slice = await reader.get_segment_slice_async()
+    try:
+        events: list[Event] = []
+        for event in segment_slice:
+            data = event.data()
+            offset = int(event.offset())
+            end = offset + EVENT_HEADER_BYTES + len(data)
+            events.append(Event(offset, end, decode_event(data)))
+        return events
+    finally:
+        with binding(f"releasing a slice of {stream}"):
+            reader.release_segment(segment_slice)
+
+
+class Transport:
+    """A connection to one Pravega controller and scope."""
+
+    def __init__(self, manager: Any, uri: str, scope: str) -> None:
+        self.manager = manager
+        self.uri = uri
+        self.scope = scope
+        self.gate = asyncio.Lock()
+        """Held by every blocking call and every write in flight: they never overlap."""
+        self._streams: set[str] = set()
+
+    @classmethod
+    def connect(
+        cls,
+        controller: str = DEFAULT_CONTROLLER_URI,
+        scope: str = DEFAULT_SCOPE,
+        probe: bool = True,
+    ) -> "Transport":
+        """Connect, failing within about 2 s when no controller answers; creates the scope.
+
+        ``probe=False`` skips checking that the controller serves requests, for a caller that
+        just did.
+        """
+        address = parse_controller_uri(controller)
+        scope = validate_scope(scope)
+        hint = "start one with `pravechat server start`, or pass --controller"
+        if not tcp_reachable(address.host, address.port, timeout=1.0):
+            raise TransportError(f"no Pravega server answers at {address.uri}: {hint}")
+        if probe and not controller_answers(address.uri, timeout=3.0):
+            raise TransportError(f"{address.uri} does not answer as a Pravega controller: {hint}")
+        with binding(f"connecting to {address.uri}"):
+            manager = pravega_client.StreamManager(address.uri, tls_enabled=address.scheme == "tls")
+            manager.create_scope(scope)
+        return cls(manager, address.uri, scope)
+
+    # --- rooms ---------------------------------------------------------------------------
+
+    def ensure_room(self, room: str) -> str:
+        """Create the room's stream when missing; returns the stream name. Blocking."""
+        stream = room_stream(room)
+        if stream not in self._streams:
+            with binding(f"creating room {room}"):
+                self.manager.create_stream_with_policy(
+                    self.scope,
+                    stream,
+                    scaling_policy=pravega_client.StreamScalingPolicy.fixed_scaling_policy(1),
+                )
+            self._streams.add(stream)
+        return stream
+
+    async def list_rooms(self) -> list[str]:
+        async with self.gate:
+            with binding("listing rooms"):
+                streams = self.manager.list_stream(self.scope)
+        return sorted({room for s in streams if (room := room_of_stream(str(s))) is not None})
+
+    async def open_writer(self, room: str) -> "RoomWriter":
+        room = normalize_room(room)
+        async with self.gate:
+            stream = self.ensure_room(room)
+            with binding(f"opening a writer on {room}"):
+                writer = self.manager.create_writer(self.scope, stream)
+        return RoomWriter(writer, room, self)
+
+    # --- bounded reads (blocking calls and futures in turn: run where nothing else reads) ---
+
+    def _temporary_group(self, stream: str, from_tail: bool) -> tuple[str, Any]:
+        name = f"tmp-{uuid.uuid4().hex}"
+        with binding(f"creating a reader group on {stream}"):
+            return name, self.manager.create_reader_group(name, self.scope, stream, from_tail)
+
+    def _delete_group(self, name: str) -> None:
+        with binding(f"deleting reader group {name}"):
+            self.manager.delete_reader_group(name, self.scope)
+
+    def tail_offset(self, stream: str) -> int:
+        """Where the next event of ``stream`` will be written."""
+        name, group = self._temporary_group(stream, from_tail=True)
+        try:
+            with binding(f"reading the tail of {stream}"):
+                return single_offset(group.get_streamcut(), stream)
+        finally:
+            self._delete_group(name)
+
+    async def read_until(
+        self, stream: str, stop: int, limit: int
+    ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
+        """The last ``limit`` messages that end at or before offset ``stop``, in order."""
+        kept: deque[ChatMessage] = deque(maxlen=max(limit, 0))
+        skipped: Counter[SkipReason] = Counter()
+        if stop <= 0 or limit <= 0:
+            return list(kept), skipped
+        name, group = self._temporary_group(stream, from_tail=False)
+        with binding(f"reading {stream}"):
+            reader = group.create_reader(READER_ID)
+        try:
+            idle = 0
+            reached = False
+            while not reached and idle < _IDLE_SLICES_BEFORE_GIVING_UP:
+                events = await read_slice(reader, stream)
+                idle = 0 if events else idle + 1
+                for event in events:
+                    if event.offset >= stop:
+                        reached = True
+                        break
+                    if isinstance(event.decoded, Skipped):
+                        skipped[event.decoded.reason] += 1
+                    else:
+                        kept.append(event.decoded)
+                    if event.end >= stop:
+                        reached = True
+                        break
+        finally:
+            with binding(f"closing the reader of {stream}"):
+                reader.reader_offline()
+            self._delete_group(name)
+        return list(kept), skipped
+
+    async def history(self, room: str, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]:
+        """The room's retained messages (the last ``limit``), in order."""
+        async with self.gate:
+            stream = self.ensure_room(room)
+            messages, _ = await self.read_until(stream, self.tail_offset(stream), limit)
+        return messages
+
+
+class RoomWriter:
+    """Writes a room's messages in the order they are sent, each one acknowledged."""
+
+    def __init__(self, writer: Any, room: str, transport: Transport) -> None:
+        self._writer = writer
+        self.room = room
+        self._transport = transport  # its StreamManager runs the writer's runtime
+
+    async def send(self, message: ChatMessage) -> None:
+        """Returns once Pravega has acknowledged the message."""
+        if message.room != self.room:
+            raise PravechatError(f"message for {message.room} sent to {self.room}")
+        # One write at a time: concurrent writes are separate tokio tasks that may reorder.
+        async with self._transport.gate:
+            with binding(f"sending to {self.room}"):
+                await self._writer.write_event_async(message.to_json(), self.room)
+
+    async def flush(self) -> None:
+        async with self._transport.gate:
+            with binding(f"flushing the writer of {self.room}"):
+                self._writer.flush()
