@@ -8,6 +8,8 @@ import typer
 from pravechat import __version__
 from pravechat.core.errors import PravechatError
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, controller_answers, parse_controller_uri
+from pravechat.core.process import exit_process
+from pravechat.scripting import history, send
 from pravechat.server.cli import server_app
 
 app = typer.Typer(
@@ -16,6 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(server_app, name="server")
+app.command()(send)
+app.command()(history)
 
 
 def _show_version(value: bool) -> None:
@@ -57,8 +61,16 @@ def main(
 
 def run() -> None:
     """Console-script entry point: user mistakes become one line on stderr, never a traceback."""
+    code = 0
     try:
         app()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
     except PravechatError as error:
         print(f"pravechat: {error}", file=sys.stderr)
-        sys.exit(1)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    exit_process(code)

@@ -1,0 +1,97 @@
+"""``pravechat send`` and ``pravechat history``: the chat from scripts and bots."""
+
+import asyncio
+import signal
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Annotated, NoReturn
+
+import typer
+
+from pravechat.core.errors import PravechatError
+from pravechat.core.probe import DEFAULT_CONTROLLER_URI
+from pravechat.core.protocol import ChatMessage, Kind, new_message
+from pravechat.core.transport import DEFAULT_SCOPE, Transport
+
+ControllerOption = Annotated[
+    str, typer.Option(envvar="PRAVECHAT_CONTROLLER", help="Pravega controller URI.")
+]
+ScopeOption = Annotated[
+    str, typer.Option(envvar="PRAVECHAT_SCOPE", help="Pravega scope holding the rooms.")
+]
+
+
+def _terminate(*_: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM unwinds like Ctrl-C, so writers are flushed and readers go offline."""
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def send(
+    text: Annotated[list[str], typer.Argument(help="The message; `-` reads stdin, one per line.")],
+    user: Annotated[str, typer.Option(envvar="PRAVECHAT_USER", help="Send as this user.")],
+    room: Annotated[str, typer.Option(envvar="PRAVECHAT_ROOM", help="Room to send to.")] = "lobby",
+    me: Annotated[bool, typer.Option("--me", help="Send as an action, like /me.")] = False,
+    controller: ControllerOption = DEFAULT_CONTROLLER_URI,
+    scope: ScopeOption = DEFAULT_SCOPE,
+) -> None:
+    """Send a message; exits 0 once Pravega has acknowledged every message."""
+    _sigterm_as_interrupt()
+    kind = Kind.ACTION if me else Kind.CHAT
+    messages: Iterable[ChatMessage]
+    if text == ["-"]:
+        messages = _stdin_messages(room, user, kind)
+    else:
+        messages = [new_message(room, user, " ".join(text), kind)]
+    transport = Transport.connect(controller, scope)
+    asyncio.run(_send_all(transport, room, messages))
+
+
+def _stdin_messages(room: str, user: str, kind: Kind) -> Iterator[ChatMessage]:
+    """One message per non-blank line; a refused line stops the run, naming its number."""
+    for number, line in enumerate(sys.stdin, start=1):
+        if line.strip():
+            try:
+                yield new_message(room, user, line.rstrip("\n"), kind)
+            except PravechatError as error:
+                raise PravechatError(f"stdin line {number}: {error}") from None
+
+
+async def _send_all(transport: Transport, room: str, messages: Iterable[ChatMessage]) -> None:
+    writer = await transport.open_writer(room)
+    try:
+        for message in messages:
+            await writer.send(message)
+    finally:
+        await writer.flush()
+
+
+def format_line(message: ChatMessage) -> str:
+    """A message as one plain-text block; continuation lines are indented."""
+    stamp = message.sent_at.strftime("%Y-%m-%d %H:%M:%S")
+    if message.kind is Kind.ACTION:
+        head = f"{stamp} * {message.sender} "
+    elif message.kind is Kind.SYSTEM:
+        head = f"{stamp} -- "
+    else:
+        head = f"{stamp} <{message.sender}> "
+    return head + message.text.replace("\n", "\n" + " " * len(head))
+
+
+def history(
+    room: Annotated[str, typer.Argument(help="The room.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One protocol JSON object per line.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most the last N messages.")] = 1000,
+    controller: ControllerOption = DEFAULT_CONTROLLER_URI,
+    scope: ScopeOption = DEFAULT_SCOPE,
+) -> None:
+    """Print the room's retained messages, oldest first."""
+    _sigterm_as_interrupt()
+    transport = Transport.connect(controller, scope)
+    for message in asyncio.run(transport.history(room, limit)):
+        typer.echo(message.to_json() if as_json else format_line(message))
