@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 USER ?= $(shell id -un)
 
-.PHONY: setup run test server stop lint clean
+.PHONY: setup run test server stop lint bench clean
 
 setup: $(STAMP)
 
@@ -28,9 +28,12 @@ test: server
 stop: setup
 	$(BIN)/pravechat server stop
 
+bench: server
+	$(BIN)/python -m benchmarks.core_path
+
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
