@@ -9,6 +9,7 @@ from pravechat import __version__
 from pravechat.core.errors import PravechatError
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, controller_answers, parse_controller_uri
 from pravechat.core.process import exit_process
+from pravechat.core.settings import load_settings
 from pravechat.scripting import history, send
 from pravechat.server.cli import server_app
 
@@ -32,31 +33,48 @@ def _show_version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     user: Annotated[
-        str | None, typer.Option(envvar="PRAVECHAT_USER", help="Your nick in the chat.")
+        str | None, typer.Option(help="Your nick (or PRAVECHAT_USER, or user in the config).")
     ] = None,
+    room: Annotated[str | None, typer.Option(help="Room to open [default: lobby].")] = None,
     controller: Annotated[
-        str, typer.Option(envvar="PRAVECHAT_CONTROLLER", help="Pravega controller URI.")
-    ] = DEFAULT_CONTROLLER_URI,
+        str | None,
+        typer.Option(help=f"Pravega controller URI [default: {DEFAULT_CONTROLLER_URI}]."),
+    ] = None,
+    scope: Annotated[str | None, typer.Option(help="Pravega scope of the chat.")] = None,
+    start_server: Annotated[
+        bool, typer.Option(help="Start the local Pravega server if none answers.")
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    """Open the chat (`pravechat --user tim`), or manage the local server (`pravechat server`)."""
+    """Open the chat (`pravechat --user tim`), or run a subcommand.
+
+    Settings come from flags, then PRAVECHAT_* variables (PRAVECHAT_USER, PRAVECHAT_ROOM,
+    PRAVECHAT_CONTROLLER, PRAVECHAT_SCOPE, PRAVECHAT_HISTORY, PRAVECHAT_SCROLLBACK), then the
+    config file (~/.config/pravechat/config.toml, or PRAVECHAT_CONFIG).
+    """
     if ctx.invoked_subcommand is not None:
         return
-    if user is None:
+    settings = load_settings(user=user, room=room, controller=controller, scope=scope)
+    if settings.user is None:
         typer.echo(ctx.get_help())
-        raise typer.Exit(2)
-    uri = parse_controller_uri(controller).uri
-    if not controller_answers(uri, timeout=2.0):
-        raise PravechatError(
-            f"no Pravega server answers at {uri}: start one with `pravechat server start`"
-        )
-    typer.echo(
-        f"Pravega answers at {uri}. The chat screen for {user} is not built yet: "
-        "it arrives with the TUI issue."
-    )
+        raise PravechatError("who are you? pass --user NICK (or set PRAVECHAT_USER)")
+    if start_server and not controller_answers(settings.controller, timeout=2.0):
+        _start_local_server(settings.controller)
+    from pravechat.ui.run import run_chat  # textual loads only for the chat itself
+
+    run_chat(settings)
+
+
+def _start_local_server(uri: str) -> None:
+    from pravechat.core.paths import cache_dir, state_dir
+    from pravechat.server.local import LocalServer, ServerPorts
+
+    port = parse_controller_uri(uri).port
+    typer.echo(f"Starting a local Pravega server on port {port}...", err=True)
+    LocalServer(state_dir() / "server", cache_dir()).start(ServerPorts(controller=port))
 
 
 def run() -> None:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, Protocol, Self
 
 from pravechat.core.names import normalize_room, validate_user
 from pravechat.core.paths import state_dir
@@ -22,6 +22,20 @@ _STOP_TIMEOUT = 3.0
 """How long close() lets the reader go offline: normally ~1 s (its pending slice), but the
 binding's reader_offline sometimes stalls for its 30 s request timeout. Past this the reader
 is killed: the next join recovers it, and the seen log keeps its redelivered messages read."""
+
+
+class ChatSession(Protocol):
+    """What a UI or a bot needs of a joined room; :class:`RoomSession` is the real one."""
+
+    user: str
+    room: str
+    history: list[ChatMessage]
+
+    def batches(self, max_size: int = 1000) -> AsyncIterator[list["Delivery"]]: ...
+
+    async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -175,11 +189,29 @@ class RoomSession:
         return self._deliveries()
 
     async def _deliveries(self) -> AsyncIterator[Delivery]:
+        async for batch in self.batches(1):
+            for delivery in batch:
+                yield delivery
+
+    async def batches(self, max_size: int = 1000) -> AsyncIterator[list[Delivery]]:
+        """Deliveries in lists of what has arrived (at most ``max_size``): a UI renders a
+        burst of thousands as a few updates instead of thousands."""
         while (item := await self._queue.get()) is not None:
-            if isinstance(item, TransportError):
-                raise item
-            self._seen.add(item.message.id)
-            yield item
+            batch: list[Delivery] = []
+            while True:
+                if isinstance(item, TransportError):
+                    if batch:
+                        yield batch
+                    raise item
+                self._seen.add(item.message.id)
+                batch.append(item)
+                if len(batch) >= max_size or self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+                if item is None:
+                    yield batch
+                    return
+            yield batch
 
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
         """Frame, send and await the acknowledgement; returns the message sent."""

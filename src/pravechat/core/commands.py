@@ -1,0 +1,106 @@
+"""Slash-commands, parsed without any UI, so a TUI and a bot expand them the same way."""
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+
+from pravechat.core.errors import PravechatError
+from pravechat.core.names import normalize_room
+
+
+class Action(StrEnum):
+    SAY = "say"  # send text as a chat message
+    EMOTE = "emote"  # send text as an action (/me)
+    HELP = "help"
+    JOIN = "join"
+    ROOMS = "rooms"
+    CLEAR = "clear"
+    QUIT = "quit"
+    ERROR = "error"  # nothing is sent; ``text`` says why
+
+
+@dataclass(frozen=True)
+class Command:
+    action: Action
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    name: str
+    usage: str
+    summary: str
+
+
+COMMANDS: tuple[CommandHelp, ...] = (
+    CommandHelp("help", "/help", "list the commands"),
+    CommandHelp("greet", "/greet", "say hi to the room"),
+    CommandHelp("joke", "/joke", "tell a random joke"),
+    CommandHelp("me", "/me TEXT", "act: /me waves shows * you waves"),
+    CommandHelp("join", "/join ROOM", "go to ROOM (created when new)"),
+    CommandHelp("rooms", "/rooms", "list the rooms"),
+    CommandHelp("clear", "/clear", "clear the screen (history stays in Pravega)"),
+    CommandHelp("quit", "/quit", "leave; your reading position is saved"),
+)
+COMMAND_NAMES = tuple(f"/{command.name}" for command in COMMANDS)
+
+
+def jokes() -> list[str]:
+    """The jokes shipped with the package (no network)."""
+    text = resources.files("pravechat.core").joinpath("jokes.txt").read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
+    """What a line typed by ``user`` does. A line starting with ``//`` says a literal ``/``."""
+    if not line.startswith("/") or line.startswith("//"):
+        return Command(Action.SAY, line[1:] if line.startswith("//") else line)
+    name, _, rest = line[1:].partition(" ")
+    name, rest = name.lower(), rest.strip()
+    match name:
+        case "help":
+            return Command(Action.HELP)
+        case "greet":
+            return Command(Action.SAY, f"{user} says hi!")
+        case "joke":
+            return Command(Action.SAY, (rng or random.Random()).choice(jokes()))
+        case "me":
+            if not rest:
+                return Command(Action.ERROR, "usage: /me TEXT")
+            return Command(Action.EMOTE, rest)
+        case "join":
+            if not rest:
+                return Command(Action.ERROR, "usage: /join ROOM")
+            try:
+                return Command(Action.JOIN, normalize_room(rest))
+            except PravechatError as error:
+                return Command(Action.ERROR, str(error))
+        case "rooms":
+            return Command(Action.ROOMS)
+        case "clear":
+            return Command(Action.CLEAR)
+        case "quit" | "exit":
+            return Command(Action.QUIT)
+        case _:
+            return Command(Action.ERROR, f"unknown command /{name}: try /help")
+
+
+def complete(prefix: str, nicks: list[str]) -> str | None:
+    """Complete the last word of ``prefix``: a command at the start of the line, else a nick.
+
+    A nick completed at the start of the line gets ``": "`` after it, as IRC clients do.
+    """
+    head, separator, word = prefix.rpartition(" ")
+    if not word:
+        return None
+    if not head and word.startswith("/"):
+        commands = [name for name in COMMAND_NAMES if name.startswith(word.lower())]
+        return commands[0] + " " if commands else None
+    at = "@" if word.startswith("@") else ""
+    stem = word.removeprefix("@").lower()
+    matches = sorted(nick for nick in set(nicks) if nick.lower().startswith(stem))
+    if not matches:
+        return None
+    suffix = ": " if not head and not at else " "
+    return f"{head}{separator}{at}{matches[0]}{suffix}"

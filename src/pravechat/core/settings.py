@@ -1,0 +1,75 @@
+"""Settings: defaults, then the TOML config file, then PRAVECHAT_* variables, then flags."""
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pravechat.core.errors import PravechatError
+from pravechat.core.names import normalize_room, validate_scope, validate_user
+from pravechat.core.paths import config_dir
+from pravechat.core.probe import DEFAULT_CONTROLLER_URI, parse_controller_uri
+from pravechat.core.transport import DEFAULT_SCOPE, DEFAULT_SCROLLBACK
+
+ENV_PREFIX = "PRAVECHAT_"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user: str | None = None
+    room: str = "lobby"
+    controller: str = DEFAULT_CONTROLLER_URI
+    scope: str = DEFAULT_SCOPE
+    history: int = Field(DEFAULT_SCROLLBACK, ge=0, le=1_000_000)
+    """Messages of history loaded when joining a room."""
+    scrollback: int = Field(100_000, ge=100, le=10_000_000)
+    """Messages the screen keeps; older ones scroll out (they stay in Pravega)."""
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        return None if value is None else validate_user(value)
+
+    @field_validator("room")
+    @classmethod
+    def _room(cls, value: str) -> str:
+        return normalize_room(value)
+
+    @field_validator("controller")
+    @classmethod
+    def _controller(cls, value: str) -> str:
+        return parse_controller_uri(value).uri
+
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, value: str) -> str:
+        return validate_scope(value)
+
+
+def config_file() -> Path:
+    return Path(os.environ.get(f"{ENV_PREFIX}CONFIG", config_dir() / "config.toml"))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Merge the sources; ``overrides`` (command-line flags) that are None are ignored."""
+    values: dict[str, Any] = {}
+    path = config_file()
+    if path.is_file():
+        try:
+            values.update(tomllib.loads(path.read_text()))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise PravechatError(f"cannot read {path}: {error}") from None
+    for name in Settings.model_fields:
+        if (env := os.environ.get(ENV_PREFIX + name.upper())) is not None:
+            values[name] = env
+    values.update({name: value for name, value in overrides.items() if value is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = str(first.get("ctx", {}).get("error", first["msg"]))
+        raise PravechatError(f"invalid setting {where}: {reason}") from None

@@ -1,0 +1,1 @@
+"""The Textual UI: widgets over the core. Only this package imports textual."""

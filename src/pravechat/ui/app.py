@@ -1,0 +1,229 @@
+"""``pravechat --user tim``: the full-screen chat.
+
+A worker joins the room and turns the session's delivery batches into ``Delivered`` messages;
+the input's submit handler expands slash-commands (parsed in the core) and sends. Nothing here
+waits on Pravega in a way that freezes the screen: joining and reading run in the worker, the
+live reader in its own process, and a lost server shows in the status bar.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Footer, Input
+
+from pravechat.core.commands import COMMANDS, Action, parse
+from pravechat.core.errors import PravechatError
+from pravechat.core.protocol import Kind
+from pravechat.core.session import ChatSession, Delivery
+from pravechat.ui.chat_log import ChatLog
+from pravechat.ui.entries import Entry, EntryKind, message_entry
+from pravechat.ui.widgets import ChatInput, StatusBar
+
+Connector = Callable[[str], Awaitable[ChatSession]]
+RoomLister = Callable[[], Awaitable[list[str]]]
+
+
+class Delivered(Message):
+    """A batch of messages read from the room."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        super().__init__()
+        self.deliveries = deliveries
+
+
+class Joined(Message):
+    def __init__(self, session: ChatSession) -> None:
+        super().__init__()
+        self.session = session
+
+
+class ConnectionState(Message):
+    def __init__(self, state: str, error: str | None = None) -> None:
+        super().__init__()
+        self.state = state
+        self.error = error
+
+
+class PravechatApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "pravechat"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [  # noqa: RUF012 (Textual's own style)
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("pageup", "scroll('page_up')", "Page up", priority=True),
+        Binding("pagedown", "scroll('page_down')", "Page down", priority=True),
+        Binding("ctrl+home", "scroll('scroll_home')", "Top", show=False, priority=True),
+        Binding("ctrl+end", "scroll('scroll_end')", "Bottom", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        user: str,
+        room: str,
+        connect: Connector,
+        list_rooms: RoomLister,
+        scrollback: int = 100_000,
+    ) -> None:
+        super().__init__()
+        self.user = user
+        self.room = room
+        self._connect = connect
+        self._list_rooms = list_rooms
+        self._scrollback = scrollback
+        self.session: ChatSession | None = None
+        self.state = "connecting"
+        self.unread = 0
+        self._divider_shown = False
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield ChatLog(self._scrollback, id="log")
+        yield ChatInput(placeholder="Type a message, or /help", id="input")
+        yield Footer()
+
+    @property
+    def chat_log(self) -> ChatLog:
+        return self.query_one(ChatLog)
+
+    @property
+    def chat_input(self) -> ChatInput:
+        return self.query_one(ChatInput)
+
+    def on_mount(self) -> None:
+        self.chat_input.focus()
+        self._show_status()
+        self.join_room(self.room)
+
+    def _show_status(self) -> None:
+        self.query_one(StatusBar).show(self.user, self.room, self.state, self.unread)
+
+    def _local(self, kind: EntryKind, text: str) -> None:
+        self.chat_log.add([Entry(kind, text)])
+
+    # --- the room worker -----------------------------------------------------------------
+
+    @work(exclusive=True, group="room", exit_on_error=False)
+    async def join_room(self, room: str) -> None:
+        previous, self.session = self.session, None
+        if previous is not None:
+            await previous.close()
+        self.room, self.unread, self._divider_shown = room, 0, False
+        self.post_message(ConnectionState(f"joining #{room}"))
+        try:
+            session = await self._connect(room)
+        except PravechatError as error:
+            self.post_message(ConnectionState("not connected", str(error)))
+            return
+        self.post_message(Joined(session))
+        try:
+            async for batch in session.batches():
+                self.post_message(Delivered(batch))
+        except PravechatError as error:
+            self.post_message(ConnectionState("disconnected", str(error)))
+
+    def on_joined(self, event: Joined) -> None:
+        session = event.session
+        self.session = session
+        self.state = "connected"
+        log = self.chat_log
+        log.add(message_entry(message, self.user) for message in session.history)
+        self._local(EntryKind.INFO, f"you are in #{session.room} as {self.user}")
+        self._learn_nicks(m.sender for m in session.history)
+        self._show_status()
+
+    def on_delivered(self, event: Delivered) -> None:
+        entries: list[Entry] = []
+        for delivery in event.deliveries:
+            if delivery.unread:
+                if not self._divider_shown:
+                    entries.append(Entry(EntryKind.DIVIDER, "unread"))
+                    self._divider_shown = True
+                self.unread += 1
+            entries.append(message_entry(delivery.message, self.user))
+        self.chat_log.add(entries)
+        self._learn_nicks(d.message.sender for d in event.deliveries)
+        self._show_status()
+
+    def on_connection_state(self, event: ConnectionState) -> None:
+        self.state = event.state
+        if event.error:
+            self._local(EntryKind.ERROR, event.error)
+        self._show_status()
+
+    def _learn_nicks(self, nicks: object) -> None:
+        known = set(self.chat_input.nicks)
+        for nick in nicks:  # type: ignore[attr-defined]
+            if nick not in known:
+                known.add(nick)
+                self.chat_input.nicks.append(nick)
+
+    # --- input ---------------------------------------------------------------------------
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        line = event.value
+        if not line.strip():
+            return
+        chat_input = self.chat_input
+        command = parse(line, self.user)
+        match command.action:
+            case Action.SAY | Action.EMOTE:
+                kind = Kind.ACTION if command.action is Action.EMOTE else Kind.CHAT
+                if await self._send(command.text, kind):
+                    chat_input.remember(line)
+                    chat_input.value = ""
+                    self.unread = 0
+                    self._show_status()
+                return  # a refused line stays in the input
+            case Action.HELP:
+                for item in COMMANDS:
+                    self._local(EntryKind.INFO, f"{item.usage:<12} {item.summary}")
+                self._local(EntryKind.INFO, "keys: PgUp/PgDn scroll, Tab completes, "
+                            "Up/Down recall, Ctrl+Q quits")  # fmt: skip
+            case Action.JOIN:
+                self.join_room(command.text)
+            case Action.ROOMS:
+                self.show_rooms()
+            case Action.CLEAR:
+                self.chat_log.clear()
+            case Action.QUIT:
+                await self.action_quit()
+            case Action.ERROR:
+                self._local(EntryKind.ERROR, command.text)
+        chat_input.remember(line)
+        chat_input.value = ""
+
+    async def _send(self, text: str, kind: Kind) -> bool:
+        if self.session is None:
+            self._local(EntryKind.ERROR, f"not connected to #{self.room} yet: nothing was sent")
+            return False
+        try:
+            await self.session.send(text, kind)
+        except PravechatError as error:
+            self._local(EntryKind.ERROR, str(error))
+            return False
+        return True
+
+    @work(group="rooms", exit_on_error=False)
+    async def show_rooms(self) -> None:
+        try:
+            rooms = await self._list_rooms()
+        except PravechatError as error:
+            self._local(EntryKind.ERROR, str(error))
+            return
+        listing = ", ".join(f"#{room}" for room in rooms) or "none yet"
+        self._local(EntryKind.INFO, f"rooms: {listing}")
+
+    def action_scroll(self, how: str) -> None:
+        getattr(self.chat_log, how)(animate=False)
+
+    async def action_quit(self) -> None:
+        """Close the session first: the reader goes offline, saving the position."""
+        self.workers.cancel_group(self, "room")
+        session, self.session = self.session, None
+        if session is not None:
+            await session.close()
+        self.exit()

@@ -1,0 +1,124 @@
+"""A scrollback that holds 100,000 messages and renders only the lines on screen.
+
+Textual's Line API: the widget keeps entries and, per entry, its first line number at the
+current width; ``render_line`` finds the entry by bisection and renders it on demand, with an
+LRU cache of rendered lines. Appending a burst costs a line count per entry and one refresh.
+"""
+
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from rich.segment import Segment
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from pravechat.ui.entries import Entry, line_count, render_entry
+
+
+class ChatLog(ScrollView, can_focus=True):
+    """The room's messages, oldest first; stays at the bottom unless scrolled up."""
+
+    def __init__(self, max_entries: int = 100_000, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.max_entries = max_entries
+        self._entries: list[Entry] = []
+        self._starts: list[int] = []  # first line of each entry
+        self._total_lines = 0
+        self._width = 0
+        self._first_seq = 0  # sequence number of self._entries[0], for cache keys
+        self._cache: LRUCache[tuple[int, int], list[Strip]] = LRUCache(2048)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return self._entries
+
+    def clear(self) -> None:
+        self._first_seq += len(self._entries)
+        self._entries.clear()
+        self._starts.clear()
+        self._total_lines = 0
+        self._update_size(follow=True)
+
+    def add(self, entries: Iterable[Entry]) -> None:
+        """Append entries; follows the bottom only if the view was already there."""
+        follow = self.scroll_y >= self.max_scroll_y
+        width = self._text_width()
+        console = self.app.console
+        for entry in entries:
+            self._entries.append(entry)
+            self._starts.append(self._total_lines)
+            self._total_lines += line_count(entry, width, console)
+        if len(self._entries) > self.max_entries * 1.1:
+            self._drop_oldest(len(self._entries) - self.max_entries)
+        self._update_size(follow)
+
+    def _drop_oldest(self, count: int) -> None:
+        self._first_seq += count
+        del self._entries[:count]
+        self._reflow()
+
+    def _text_width(self) -> int:
+        return max(20, self.scrollable_content_region.width or self.size.width or 80)
+
+    def _reflow(self) -> None:
+        width = self._text_width()
+        console = self.app.console
+        self._starts = []
+        total = 0
+        for entry in self._entries:
+            self._starts.append(total)
+            total += line_count(entry, width, console)
+        self._total_lines = total
+        self._cache.clear()
+
+    def _update_size(self, follow: bool) -> None:
+        self.virtual_size = Size(self._text_width(), self._total_lines)
+        if follow:  # once the new size is laid out, or max_scroll_y is stale
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        if self._text_width() != self._width:
+            self._width = self._text_width()
+            follow = self.scroll_y >= self.max_scroll_y
+            self._reflow()
+            self._update_size(follow)
+
+    def _strips(self, index: int, width: int) -> list[Strip]:
+        key = (self._first_seq + index, width)
+        strips = self._cache.get(key)
+        if strips is None:
+            console = self.app.console
+            lines = render_entry(self._entries[index], width, console)
+            strips = [
+                Strip(list(line.render(console)), line.cell_len).adjust_cell_length(width)
+                for line in lines
+            ]
+            self._cache[key] = strips
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        line_no = self.scroll_offset.y + y
+        width = self._text_width()
+        if not 0 <= line_no < self._total_lines:
+            return Strip.blank(width, self.rich_style)
+        index = bisect_right(self._starts, line_no) - 1
+        strips = self._strips(index, width)
+        offset = line_no - self._starts[index]
+        if offset >= len(strips):  # counted before a reflow caught up
+            return Strip.blank(width, self.rich_style)
+        return strips[offset].apply_style(self.rich_style)
+
+    def plain_lines(self) -> list[str]:
+        """Every line as plain text (for tests and copying)."""
+        width = self._text_width()
+        return [
+            "".join(segment.text for segment in strip if not segment.control)
+            for index in range(len(self._entries))
+            for strip in self._strips(index, width)
+        ]
+
+
+__all__ = ["ChatLog", "Segment"]

@@ -1,0 +1,22 @@
+"""Connect, then run the chat screen; the CLI calls this."""
+
+from pravechat.core.session import ChatSession, RoomSession
+from pravechat.core.settings import Settings
+from pravechat.core.transport import Transport
+from pravechat.ui.app import PravechatApp
+
+
+def build_app(settings: Settings, transport: Transport) -> PravechatApp:
+    user = settings.user
+    assert user is not None
+
+    async def connect(room: str) -> ChatSession:
+        return await RoomSession.open(transport, user, room, settings.history)
+
+    return PravechatApp(user, settings.room, connect, transport.list_rooms, settings.scrollback)
+
+
+def run_chat(settings: Settings) -> None:
+    """Fails fast (before the screen opens) when no server answers."""
+    transport = Transport.connect(settings.controller, settings.scope)
+    build_app(settings, transport).run()
