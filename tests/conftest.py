@@ -1,15 +1,18 @@
 """Session fixtures: a real Pravega server for every test that needs one."""
 
 import os
+import time
 from collections.abc import Iterator
-
-os.environ["RUST_LOG"] = "off"  # before pravega_client is imported: Rust logs go to stdout
 
 import pytest
 
 from pravechat.core.paths import cache_dir, state_dir
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, controller_answers
 from pravechat.server.local import LocalServer, StartOutcome
+
+# pravechat.core already turned the binding's Rust logs off (they would go to stdout).
+os.environ["TZ"] = "UTC"  # message times on screen (and in snapshots) do not depend on the host
+time.tzset()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,63 @@
+"""A fake room session for widget tests (never the proof that chat works: see test_ui_pravega)."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from pravechat.core.protocol import ChatMessage, Kind, new_message
+from pravechat.core.session import Delivery
+
+FIXED_TIME = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+
+
+def message(sender: str, text: str, kind: Kind = Kind.CHAT, room: str = "lobby") -> ChatMessage:
+    return new_message(room, sender, text, kind).model_copy(update={"sent_at": FIXED_TIME})
+
+
+class FakeSession:
+    def __init__(self, user: str, room: str, history: list[ChatMessage] | None = None) -> None:
+        self.user = user
+        self.room = room
+        self.history = history or []
+        self.sent: list[ChatMessage] = []
+        self.closed = False
+        self.incoming: asyncio.Queue[list[Delivery]] = asyncio.Queue()
+
+    def deliver(self, *messages: ChatMessage, unread: bool = False) -> None:
+        self.incoming.put_nowait([Delivery(m, unread) for m in messages])
+
+    async def batches(self, max_size: int = 1000) -> AsyncIterator[list[Delivery]]:
+        while True:
+            yield await self.incoming.get()
+
+    async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
+        sent = new_message(self.room, self.user, text, kind).model_copy(
+            update={"sent_at": FIXED_TIME}
+        )
+        self.sent.append(sent)
+        self.deliver(sent)
+        return sent
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class FakeChat:
+    """Connector and room lister for PravechatApp; remembers every session it opened."""
+
+    def __init__(self, user: str, history: list[ChatMessage] | None = None) -> None:
+        self.user = user
+        self.history = history or []
+        self.sessions: list[FakeSession] = []
+
+    async def connect(self, room: str) -> FakeSession:
+        session = FakeSession(self.user, room, self.history if room == "lobby" else [])
+        self.sessions.append(session)
+        return session
+
+    async def list_rooms(self) -> list[str]:
+        return sorted({"lobby", *(s.room for s in self.sessions)})
+
+    @property
+    def current(self) -> FakeSession:
+        return self.sessions[-1]

@@ -1,0 +1,41 @@
+"""The `pravechat` command as a shell sees it."""
+
+import os
+import time
+
+from pravechat import __version__
+from tests.helpers import free_port, run_cli
+
+
+def test_no_server_is_a_clear_error_within_two_seconds() -> None:
+    uri = f"tcp://127.0.0.1:{free_port()}"
+    began = time.monotonic()
+    result = run_cli("--user", "tim", "--controller", uri)
+    elapsed = time.monotonic() - began
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"pravechat: no Pravega server answers at {uri}")
+    assert "pravechat server start" in result.stderr and "Traceback" not in result.stderr
+    assert elapsed < 2.5  # 2 s of probing at most, plus the interpreter's start-up
+
+
+def test_version_and_help() -> None:
+    assert run_cli("--version").stdout.strip() == f"pravechat {__version__}"
+    help_text = run_cli("--help").stdout
+    for option in ("--user", "--room", "--controller", "--scope", "--start-server", "--version"):
+        assert option in help_text
+    for command in ("server", "send", "history"):
+        assert command in help_text
+
+
+def test_no_user_asks_for_one(tmp_path: object) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PRAVECHAT_USER"}
+    env["PRAVECHAT_CONFIG"] = "/nonexistent/config.toml"
+    result = run_cli(env=env)
+    assert result.returncode == 1
+    assert "pass --user NICK" in result.stderr
+
+
+def test_a_bad_user_name_is_refused() -> None:
+    result = run_cli("--user", "no spaces please")
+    assert result.returncode == 1
+    assert result.stderr.startswith("pravechat: invalid user name 'no spaces please'")

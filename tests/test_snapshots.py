@@ -1,0 +1,73 @@
+"""Snapshot tests of the chat screen (pytest-textual-snapshot); update with --snapshot-update."""
+
+from typing import Any
+
+from pravechat.core.protocol import Kind
+from pravechat.ui.app import PravechatApp
+from tests.fakes import FakeChat, message
+
+SIZE = (90, 24)
+WRAPPING = (
+    "a longer message that has to wrap onto a second line, so the continuation lines are "
+    "indented under the text column"
+)
+
+
+def _app(chat: FakeChat) -> PravechatApp:
+    return PravechatApp(chat.user, "lobby", chat.connect, chat.list_rooms)
+
+
+def _still(app: PravechatApp) -> None:
+    app.chat_input.cursor_blink = False
+
+
+def test_main_screen(snap_compare: Any) -> None:
+    chat = FakeChat(
+        "tim",
+        history=[
+            message("alex", "morning all"),
+            message("maria", WRAPPING),
+            message("tim", "hi!"),
+            message("alex", "waves", Kind.ACTION),
+        ],
+    )
+    app = _app(chat)
+
+    async def run_before(pilot: Any) -> None:
+        _still(app)
+        await pilot.pause()
+        chat.current.deliver(message("maria", "this arrived while tim was away"), unread=True)
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help(snap_compare: Any) -> None:
+    app = _app(FakeChat("tim"))
+
+    async def run_before(pilot: Any) -> None:
+        _still(app)
+        await pilot.pause()
+        app.chat_input.value = "/help"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_hostile_text_is_literal(snap_compare: Any) -> None:
+    chat = FakeChat("tim")
+    app = _app(chat)
+
+    async def run_before(pilot: Any) -> None:
+        _still(app)
+        await pilot.pause()
+        chat.current.deliver(
+            message("mallory", "[bold]not bold[/] [@click=app.quit]click me[/] [/"),
+            message("mallory", "[red]not red[/red] [link=https://evil.example]no link[/link]"),
+            # what decoding left of "\x1b[2J\x1b]0;pwned\x07 gone": the escapes are removed
+            message("mallory", "\x1b[2J\x1b]0;pwned\x07 gone"),
+        )
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

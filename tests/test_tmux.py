@@ -1,0 +1,65 @@
+"""The installed console script, tried as a person would: two tmux panes, one room."""
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+PRAVECHAT = Path(sys.executable).parent / "pravechat"
+
+
+@pytest.fixture
+def tmux() -> Iterator[list[str]]:
+    socket = f"pravechat-test-{uuid.uuid4().hex[:8]}"
+    base = ["tmux", "-L", socket]
+    yield base
+    subprocess.run([*base, "kill-server"], check=False, capture_output=True)
+
+
+def _pane_text(tmux: list[str], pane: str) -> str:
+    return subprocess.run(
+        [*tmux, "capture-pane", "-p", "-t", pane], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _wait_for(tmux: list[str], pane: str, text: str, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        screen = _pane_text(tmux, pane)
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    pytest.fail(f"{text!r} never appeared in pane {pane}:\n{_pane_text(tmux, pane)}")
+
+
+def test_a_line_typed_in_one_pane_appears_in_the_other(
+    tmux: list[str], pravega_uri: str, tmp_path: Path
+) -> None:
+    scope = f"tmux-{uuid.uuid4().hex[:10]}"
+
+    def command(user: str) -> str:
+        return (
+            f"XDG_STATE_HOME={tmp_path / user} {PRAVECHAT} --user {user} "
+            f"--controller {pravega_uri} --scope {scope}; echo EXITED $?; sleep 60"
+        )
+
+    subprocess.run([*tmux, "new-session", "-d", "-s", "chat", "-x", "100", "-y", "40",
+                    command("alex")], check=True)  # fmt: skip
+    subprocess.run([*tmux, "split-window", "-v", "-t", "chat", command("tim")], check=True)
+    _wait_for(tmux, "chat.0", "you are in #lobby as alex")
+    _wait_for(tmux, "chat.1", "you are in #lobby as tim")
+    subprocess.run([*tmux, "send-keys", "-t", "chat.0", "hello from alex", "Enter"], check=True)
+    screen = _wait_for(tmux, "chat.1", "alex hello from alex")
+    assert "tim" in screen.splitlines()[0]  # tim's status bar
+    subprocess.run([*tmux, "send-keys", "-t", "chat.1", "/me waves", "Enter"], check=True)
+    _wait_for(tmux, "chat.0", "tim waves")
+    for pane in ("chat.0", "chat.1"):
+        subprocess.run([*tmux, "send-keys", "-t", pane, "C-q"], check=True)
+        _wait_for(tmux, pane, "EXITED 0")

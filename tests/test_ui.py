@@ -1,0 +1,146 @@
+"""The chat screen's behaviour, driven with Textual's Pilot over a fake session."""
+
+from pravechat.core.commands import jokes
+from pravechat.core.protocol import Kind
+from pravechat.ui.app import PravechatApp
+from tests.fakes import FakeChat, message
+
+HOSTILE = [
+    "[bold]x[/] and [@click=app.quit]quit[/] and [/",
+    "[red]red?[/red] [link=https://evil.example]link[/link]",
+]
+
+
+def make_app(chat: FakeChat) -> PravechatApp:
+    return PravechatApp(chat.user, "lobby", chat.connect, chat.list_rooms)
+
+
+async def _type(pilot: object, app: PravechatApp, line: str) -> None:
+    app.chat_input.value = line
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_history_then_submit_sends_and_shows_the_line() -> None:
+    chat = FakeChat("tim", history=[message("alex", "earlier words")])
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await _type(pilot, app, "hello there")
+        assert [m.text for m in chat.current.sent] == ["hello there"]
+        assert app.chat_input.value == ""
+        lines = app.chat_log.plain_lines()
+        assert any("alex earlier words" in line for line in lines)
+        assert any("tim hello there" in line for line in lines)
+
+
+async def test_a_received_message_shows_a_line_and_unread_gets_a_divider() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        chat.current.deliver(message("alex", "while you were away"), unread=True)
+        chat.current.deliver(message("alex", "live now"))
+        await pilot.pause(0.1)
+        lines = app.chat_log.plain_lines()
+        divider = next(i for i, line in enumerate(lines) if "unread" in line and "─" in line)
+        assert "while you were away" in lines[divider + 1]
+        assert "live now" in lines[divider + 2]
+        assert app.unread == 1
+
+
+async def test_slash_commands() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        await _type(pilot, app, "/help")
+        assert any("/join ROOM" in line for line in app.chat_log.plain_lines())
+        await _type(pilot, app, "/greet")
+        await _type(pilot, app, "/joke")
+        await _type(pilot, app, "/me waves")
+        sent = chat.current.sent
+        assert [m.text for m in sent[:1]] == ["tim says hi!"]
+        assert sent[1].text in jokes()
+        assert (sent[2].kind, sent[2].text) == (Kind.ACTION, "waves")
+        assert any("* tim waves" in line.replace("  ", " ") for line in app.chat_log.plain_lines())
+        await _type(pilot, app, "/join Random")
+        await pilot.pause(0.1)
+        assert chat.sessions[0].closed and chat.current.room == "random"
+        assert app.room == "random"
+        await _type(pilot, app, "/rooms")
+        await pilot.pause(0.1)
+        assert any("rooms: #lobby, #random" in line for line in app.chat_log.plain_lines())
+        await _type(pilot, app, "/clear")
+        assert app.chat_log.plain_lines() == []
+        await _type(pilot, app, "/quit")
+        await pilot.pause(0.1)
+        assert chat.current.closed
+    assert app.return_code == 0
+
+
+async def test_an_unknown_command_is_a_local_error_and_sends_nothing() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await _type(pilot, app, "/frobnicate")
+        assert chat.current.sent == []
+        assert any("unknown command /frobnicate" in line for line in app.chat_log.plain_lines())
+
+
+async def test_input_history_and_completion() -> None:
+    chat = FakeChat("tim", history=[message("alexandra", "hi")])
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await _type(pilot, app, "first")
+        await _type(pilot, app, "second")
+        await pilot.press("up")
+        assert app.chat_input.value == "second"
+        await pilot.press("up")
+        assert app.chat_input.value == "first"
+        await pilot.press("down", "down")
+        assert app.chat_input.value == ""
+        await pilot.press("a", "l", "tab")
+        assert app.chat_input.value == "alexandra: "
+        app.chat_input.value = ""
+        await pilot.press("slash", "j", "o", "i", "tab")
+        assert app.chat_input.value == "/join "
+
+
+async def test_hostile_text_is_shown_literally_and_does_not_act() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        chat.current.deliver(*(message("mallory", text) for text in HOSTILE))
+        await pilot.pause(0.1)
+        lines = app.chat_log.plain_lines()
+        for text in HOSTILE:
+            assert any(text in line for line in lines)
+        assert app.is_running  # [@click=app.quit] did nothing
+
+
+async def test_ctrl_q_closes_the_session() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.1)
+    assert chat.current.closed
+
+
+async def test_a_burst_is_rendered_in_batches_and_the_log_stays_bounded() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, scrollback=1000)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for start in range(0, 5000, 500):
+            chat.current.deliver(*(message("alex", f"m{n}") for n in range(start, start + 500)))
+        await pilot.pause(0.3)
+        entries = app.chat_log.entries
+        assert len(entries) <= 1100
+        assert entries[-1].text == "m4999"
+        assert app.chat_log.scroll_y == app.chat_log.max_scroll_y  # followed the bottom
