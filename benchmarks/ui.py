@@ -16,8 +16,9 @@ import time
 import uuid
 from pathlib import Path
 
-from pravechat.ui.app import PravechatApp
 from tests.fakes import FakeChat, message
+
+from pravechat.ui.app import PravechatApp
 
 
 def _rss_mb() -> float:
@@ -82,8 +83,8 @@ def launch_to_ready(controller: str, runs: int = 3) -> list[float]:
                             "100", "-y", "30", f"{pravechat} --user bench{run} "
                             f"--controller {controller} --scope {scope}"], check=True)  # fmt: skip
             while True:
-                screen = subprocess.run(["tmux", "-L", socket, "capture-pane", "-p", "-t",
-                                         f"s{run}"], capture_output=True, text=True).stdout  # fmt: skip
+                capture = ["tmux", "-L", socket, "capture-pane", "-p", "-t", f"s{run}"]
+                screen = subprocess.run(capture, capture_output=True, text=True).stdout
                 if "you are in #lobby" in screen:
                     times.append(time.perf_counter() - began)
                     break
