@@ -47,12 +47,14 @@ def test_a_line_typed_in_one_pane_appears_in_the_other(
     def command(user: str) -> str:
         return (
             f"XDG_STATE_HOME={tmp_path / user} {PRAVECHAT} --user {user} "
-            f"--controller {pravega_uri} --scope {scope}; echo EXITED $?; sleep 60"
+            f"--controller {pravega_uri} --scope {scope}; echo EXITED $?"
         )
 
-    subprocess.run([*tmux, "new-session", "-d", "-s", "chat", "-x", "100", "-y", "40",
-                    command("alex")], check=True)  # fmt: skip
-    subprocess.run([*tmux, "split-window", "-v", "-t", "chat", command("tim")], check=True)
+    # Both panes exist at their final size before either program starts.
+    subprocess.run([*tmux, "new-session", "-d", "-s", "chat", "-x", "100", "-y", "40"], check=True)
+    subprocess.run([*tmux, "split-window", "-v", "-t", "chat"], check=True)
+    for pane, user in (("chat.0", "alex"), ("chat.1", "tim")):
+        subprocess.run([*tmux, "send-keys", "-t", pane, command(user), "Enter"], check=True)
     _wait_for(tmux, "chat.0", "you are in #lobby as alex")
     _wait_for(tmux, "chat.1", "you are in #lobby as tim")
     subprocess.run([*tmux, "send-keys", "-t", "chat.0", "hello from alex", "Enter"], check=True)
