@@ -61,6 +61,9 @@ async def burst(count: int, scrollback: int) -> dict[str, float]:
         elapsed = time.perf_counter() - began
         stop.set()
         await sampler
+        del messages  # the fake source's pile; what stays is what the scrollback keeps
+        gc.unfreeze()
+        gc.collect()
         return {
             "render_s": elapsed,
             "lag_p99_ms": sorted(lags)[int(0.99 * (len(lags) - 1))] if lags else 0.0,
