@@ -144,3 +144,15 @@ async def test_a_burst_is_rendered_in_batches_and_the_log_stays_bounded() -> Non
         assert len(entries) <= 1100
         assert entries[-1].text == "m4999"
         assert app.chat_log.scroll_y == app.chat_log.max_scroll_y  # followed the bottom
+
+
+async def test_oversized_text_is_refused_and_stays_in_the_input() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        too_long = "x" * 4001
+        await _type(pilot, app, too_long)
+        assert chat.current.sent == []
+        assert app.chat_input.value == too_long
+        assert any("limit is 4000" in line for line in app.chat_log.plain_lines())

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Input
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
-from pravechat.core.protocol import Kind
+from pravechat.core.protocol import Kind, new_message
 from pravechat.core.session import ChatSession, Delivery
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind, message_entry
@@ -187,12 +187,11 @@ class PravechatApp(App[None]):
         match command.action:
             case Action.SAY | Action.EMOTE:
                 kind = Kind.ACTION if command.action is Action.EMOTE else Kind.CHAT
-                if await self._send(command.text, kind):
-                    chat_input.remember(line)
-                    chat_input.value = ""
-                    self.unread = 0
-                    self._show_status()
-                return  # a refused line stays in the input
+                if not self._can_send(command.text, kind):
+                    return  # a refused line stays in the input
+                self._send(command.text, kind)
+                self.unread = 0
+                self._show_status()
             case Action.HELP:
                 for item in COMMANDS:
                     self._local(EntryKind.INFO, f"{item.usage:<12} {item.summary}")
@@ -211,16 +210,28 @@ class PravechatApp(App[None]):
         chat_input.remember(line)
         chat_input.value = ""
 
-    async def _send(self, text: str, kind: Kind) -> bool:
+    def _can_send(self, text: str, kind: Kind) -> bool:
+        """Refuse, with a local error line, what could never be sent (nothing is sent)."""
         if self.session is None:
             self._local(EntryKind.ERROR, f"not connected to #{self.room} yet: nothing was sent")
             return False
         try:
-            await self.session.send(text, kind)
+            new_message(self.room, self.user, text, kind)
         except PravechatError as error:
             self._local(EntryKind.ERROR, str(error))
             return False
         return True
+
+    @work(group="send", exit_on_error=False)
+    async def _send(self, text: str, kind: Kind) -> None:
+        """Sends in a worker: the screen never waits for Pravega's acknowledgement."""
+        session = self.session
+        if session is None:
+            return
+        try:
+            await session.send(text, kind)
+        except PravechatError as error:
+            self._local(EntryKind.ERROR, f"not sent: {error}")
 
     @work(group="rooms", exit_on_error=False)
     async def show_rooms(self) -> None:
