@@ -16,24 +16,22 @@ SCOPE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 ROOM_STREAM_PREFIX = "room-"
 
 
-def validate_user(name: str) -> str:
-    if not USER_PATTERN.fullmatch(name):
+def _checked(pattern: re.Pattern[str], value: str, what: str, as_typed: str) -> str:
+    if not pattern.fullmatch(value):
         raise PravechatError(
-            f"invalid user name {name!r}: use 1-{MAX_NAME_LENGTH} letters, digits or '-', "
+            f"invalid {what} name {as_typed!r}: use 1-{MAX_NAME_LENGTH} letters, digits or '-', "
             "starting with a letter or digit"
         )
-    return name
+    return value
+
+
+def validate_user(name: str) -> str:
+    return _checked(USER_PATTERN, name, "user", name)
 
 
 def normalize_room(name: str) -> str:
     """Room names are case-insensitive: ``#Lobby`` and ``lobby`` are the same room."""
-    room = name.strip().removeprefix("#").lower()
-    if not ROOM_PATTERN.fullmatch(room):
-        raise PravechatError(
-            f"invalid room name {name!r}: use 1-{MAX_NAME_LENGTH} letters, digits or '-', "
-            "starting with a letter or digit"
-        )
-    return room
+    return _checked(ROOM_PATTERN, name.strip().removeprefix("#").lower(), "room", name)
 
 
 def validate_scope(name: str) -> str:
