@@ -65,3 +65,18 @@ def test_a_line_typed_in_one_pane_appears_in_the_other(
     for pane in ("chat.0", "chat.1"):
         subprocess.run([*tmux, "send-keys", "-t", pane, "C-q"], check=True)
         _wait_for(tmux, pane, "EXITED 0")
+
+
+def test_sigterm_quits_cleanly_saving_the_position(
+    tmux: list[str], pravega_uri: str, tmp_path: Path
+) -> None:
+    scope = f"tmux-{uuid.uuid4().hex[:10]}"
+    subprocess.run([*tmux, "new-session", "-d", "-s", "chat", "-x", "100", "-y", "30"], check=True)
+    subprocess.run([*tmux, "send-keys", "-t", "chat", f"XDG_STATE_HOME={tmp_path} {PRAVECHAT} "
+                    f"--user tim --controller {pravega_uri} --scope {scope}; echo EXITED $?",
+                    "Enter"], check=True)  # fmt: skip
+    _wait_for(tmux, "chat", "you are in #lobby as tim")
+    subprocess.run(["pkill", "-TERM", "-f", f"scope {scope}"], check=True)  # not the reader
+    _wait_for(tmux, "chat", "EXITED 0")
+    log = (tmp_path / "pravechat" / "sessions" / f"{scope}.lobby.tim.log").read_text()
+    assert "reader offline" in log

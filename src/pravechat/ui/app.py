@@ -6,7 +6,9 @@ waits on Pravega in a way that freezes the screen: joining and reading run in th
 live reader in its own process, and a lost server shows in the status bar.
 """
 
+import asyncio
 import gc
+import signal
 from collections.abc import Awaitable, Callable
 
 from textual import work
@@ -96,6 +98,10 @@ class PravechatApp(App[None]):
         return self.query_one(ChatInput)
 
     def on_mount(self) -> None:
+        # SIGTERM (a closing terminal, `kill`) quits like Ctrl+Q: the position is saved.
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGTERM, lambda: self.run_worker(self.action_quit(), group="quit")
+        )
         self.chat_input.focus()
         self._show_status()
         self.join_room(self.room)
