@@ -1,5 +1,7 @@
 """The chat screen's behaviour, driven with Textual's Pilot over a fake session."""
 
+from textual import events
+
 from pravechat.core.commands import jokes
 from pravechat.core.protocol import Kind
 from pravechat.ui.app import PravechatApp
@@ -156,3 +158,21 @@ async def test_oversized_text_is_refused_and_stays_in_the_input() -> None:
         assert chat.current.sent == []
         assert app.chat_input.value == too_long
         assert any("limit is 4000" in line for line in app.chat_log.plain_lines())
+
+
+async def test_a_pasted_block_is_one_message_and_ctrl_j_starts_a_line() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.post_message(events.Paste("line one\nline two\nline three"))  # as a terminal does
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.press(*"ab", "ctrl+j", *"cd", "enter", *"next", "enter")
+        await pilot.pause(0.1)
+        texts = [m.text for m in chat.current.sent]
+        assert texts == ["line one\nline two\nline three", "ab\ncd", "next"]
+        lines = app.chat_log.plain_lines()
+        first = next(i for i, line in enumerate(lines) if line.rstrip().endswith("tim line one"))
+        assert lines[first + 1].strip() == "line two"  # one block, continuation indented
+        assert lines[first + 1].startswith(" " * 19)

@@ -15,7 +15,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
@@ -25,6 +25,10 @@ from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind, message_entry
 from pravechat.ui.widgets import ChatInput, StatusBar
 
+KEYS_HELP = (
+    "keys: Enter sends, Ctrl+J starts a new line, PgUp/PgDn scroll, Tab completes, "
+    "Up/Down recall, Ctrl+Q quits"
+)
 Connector = Callable[[str], Awaitable[ChatSession]]
 RoomLister = Callable[[], Awaitable[list[str]]]
 
@@ -184,7 +188,7 @@ class PravechatApp(App[None]):
 
     # --- input ---------------------------------------------------------------------------
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
+    async def on_chat_input_submitted(self, event: ChatInput.Submitted) -> None:
         line = event.value
         if not line.strip():
             return
@@ -194,15 +198,15 @@ class PravechatApp(App[None]):
             case Action.SAY | Action.EMOTE:
                 kind = Kind.ACTION if command.action is Action.EMOTE else Kind.CHAT
                 if not self._can_send(command.text, kind):
-                    return  # a refused line stays in the input
+                    chat_input.value = line  # a refused line goes back into the input
+                    return
                 self._send(command.text, kind)
                 self.unread = 0
                 self._show_status()
             case Action.HELP:
                 for item in COMMANDS:
                     self._local(EntryKind.INFO, f"{item.usage:<12} {item.summary}")
-                self._local(EntryKind.INFO, "keys: PgUp/PgDn scroll, Tab completes, "
-                            "Up/Down recall, Ctrl+Q quits")  # fmt: skip
+                self._local(EntryKind.INFO, KEYS_HELP)
             case Action.JOIN:
                 self.join_room(command.text)
             case Action.ROOMS:
@@ -214,7 +218,6 @@ class PravechatApp(App[None]):
             case Action.ERROR:
                 self._local(EntryKind.ERROR, command.text)
         chat_input.remember(line)
-        chat_input.value = ""
 
     def _can_send(self, text: str, kind: Kind) -> bool:
         """Refuse, with a local error line, what could never be sent (nothing is sent)."""

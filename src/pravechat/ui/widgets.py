@@ -1,9 +1,11 @@
 """The status bar and the input line."""
 
+from typing import ClassVar
+
 from rich.text import Text
-from textual.binding import Binding
+from textual import events
 from textual.message import Message
-from textual.widgets import Input, Static
+from textual.widgets import Static, TextArea
 
 from pravechat.core.commands import complete
 
@@ -18,23 +20,73 @@ class StatusBar(Static):
         self.update(Text.assemble(*parts))
 
 
-class ChatInput(Input):
-    """The input line: Up/Down recall what was sent, Tab completes commands and nicks."""
+class ChatInput(TextArea):
+    """The input line. Enter sends; Ctrl+J (or Shift/Alt+Enter where the terminal reports
+    them) starts a new line, and a pasted block stays one message. Up/Down recall what was sent
+    (from the first or last line), Tab completes commands and nicks."""
 
-    BINDINGS = [  # noqa: RUF012 (Textual's own style)
-        Binding("up", "recall(-1)", "Previous", show=False),
-        Binding("down", "recall(1)", "Next", show=False),
-        Binding("tab", "complete", "Complete", show=False, priority=True),
-    ]
+    # Keys are handled in this widget's own queue, not as (priority) bindings, which the app
+    # runs as soon as they arrive: a burst such as "hello⏎" from a fast paste or tmux would
+    # send before the letters were inserted.
+    KEY_ACTIONS: ClassVar[dict[str, str]] = {
+        "enter": "submit",
+        # Ctrl+J is a newline byte in every terminal; Shift+Enter and Alt+Enter reach us only
+        # where the terminal tells them apart from Enter (the kitty keyboard protocol).
+        "ctrl+j": "newline",
+        "shift+enter": "newline",
+        "alt+enter": "newline",
+        "up": "recall(-1)",
+        "down": "recall(1)",
+        "tab": "complete",
+    }
 
-    class Completed(Message):
-        """Posted when Tab found nothing to complete (the app may ring the bell)."""
+    class Submitted(Message):
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, placeholder: str = "", **kwargs: object) -> None:
+        super().__init__(
+            soft_wrap=True,
+            show_line_numbers=False,
+            highlight_cursor_line=False,
+            placeholder=placeholder,
+            compact=True,
+            **kwargs,  # type: ignore[arg-type]
+        )
         self.sent: list[str] = []
         self.nicks: list[str] = []
         self._recall_index: int | None = None
+
+    @property
+    def value(self) -> str:
+        return self.text
+
+    @value.setter
+    def value(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    async def _on_key(self, event: events.Key) -> None:
+        action = self.KEY_ACTIONS.get(event.key)
+        if action is None:
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        await self.run_action(action)
+
+    def action_submit(self) -> None:
+        """Hand the text over and clear at once, in order with the keys that follow it; the
+        app puts the text back if it refuses it."""
+        text = self.text
+        if text.strip():
+            self.load_text("")
+            self.post_message(self.Submitted(text))
+
+    def action_newline(self) -> None:
+        start, end = sorted(self.selection)
+        self.move_cursor(self.replace("\n", start, end).end_location)
 
     def remember(self, line: str) -> None:
         if line and (not self.sent or self.sent[-1] != line):
@@ -42,19 +94,23 @@ class ChatInput(Input):
         self._recall_index = None
 
     def action_recall(self, step: int) -> None:
+        row = self.cursor_location[0]
+        last_row = self.document.line_count - 1
+        if (step < 0 and row > 0) or (step > 0 and row < last_row):
+            self.move_cursor_relative(rows=step)  # moving inside a multi-line message
+            return
         if not self.sent:
             return
         index = len(self.sent) if self._recall_index is None else self._recall_index
         index = min(max(index + step, 0), len(self.sent))
         self._recall_index = index
         self.value = self.sent[index] if index < len(self.sent) else ""
-        self.cursor_position = len(self.value)
 
     def action_complete(self) -> None:
-        before = self.value[: self.cursor_position]
-        completed = complete(before, self.nicks)
+        row, column = self.cursor_location
+        line = self.document.get_line(row)
+        completed = complete(line[:column], self.nicks)
         if completed is None:
             self.app.bell()
             return
-        self.value = completed + self.value[self.cursor_position :]
-        self.cursor_position = len(completed)
+        self.replace(completed, (row, 0), (row, column))
