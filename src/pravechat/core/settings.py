@@ -14,6 +14,7 @@ from pravechat.core.probe import DEFAULT_CONTROLLER_URI, parse_controller_uri
 from pravechat.core.transport import DEFAULT_SCOPE, DEFAULT_SCROLLBACK
 
 ENV_PREFIX = "PRAVECHAT_"
+ENV_SETTINGS = ("user", "room", "controller", "scope", "history", "scrollback", "bell")
 
 
 class Settings(BaseModel):
@@ -27,6 +28,10 @@ class Settings(BaseModel):
     """Messages of history loaded when joining a room."""
     scrollback: int = Field(100_000, ge=100, le=10_000_000)
     """Messages the screen keeps; older ones scroll out (they stay in Pravega)."""
+    bell: bool = True
+    """Ring the terminal bell when someone mentions you."""
+    notify_command: list[str] = Field(default_factory=list)
+    """Run on a mention, e.g. ["notify-send", "{sender} in #{room}", "{text}"]; no shell."""
 
     @field_validator("user")
     @classmethod
@@ -62,7 +67,7 @@ def load_settings(**overrides: Any) -> Settings:
             values.update(tomllib.loads(path.read_text()))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise PravechatError(f"cannot read {path}: {error}") from None
-    for name in Settings.model_fields:
+    for name in ENV_SETTINGS:
         if (env := os.environ.get(ENV_PREFIX + name.upper())) is not None:
             values[name] = env
     values.update({name: value for name, value in overrides.items() if value is not None})

@@ -33,6 +33,20 @@ Connector = Callable[[str], Awaitable[ChatSession]]
 RoomLister = Callable[[], Awaitable[list[str]]]
 
 
+async def _run_quietly(argv: list[str]) -> None:
+    """Run a notification command without a shell; its output never reaches the screen."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.wait_for(process.wait(), 10)
+    except (OSError, TimeoutError):
+        pass
+
+
 class Delivered(Message):
     """A batch of messages read from the room."""
 
@@ -74,8 +88,12 @@ class PravechatApp(App[None]):
         connect: Connector,
         list_rooms: RoomLister,
         scrollback: int = 100_000,
+        bell: bool = True,
+        notify_command: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self._bell = bell
+        self._notify_command = notify_command or []
         self.user = user
         self.room = room
         self._connect = connect
@@ -157,9 +175,22 @@ class PravechatApp(App[None]):
                 self.unread += 1
             entries.append(message_entry(delivery.message, self.user))
         self.chat_log.add(entries)
+        called = [entry for entry in entries if entry.mention]
+        if called:
+            self._alert(called[-1])
         self._learn_nicks(d.message.sender for d in event.deliveries)
         self._show_status()
         self._settle(len(entries))
+
+    def _alert(self, entry: Entry) -> None:
+        """Someone called the user: ring the bell and run the notification command, if set."""
+        if self._bell:
+            self.bell()
+        message = entry.message
+        if self._notify_command and message is not None:
+            fields = {"sender": message.sender, "room": message.room, "text": message.text}
+            argv = [part.format_map(fields) for part in self._notify_command]
+            self.run_worker(_run_quietly(argv), group="notify", exit_on_error=False)
 
     def _settle(self, added: int) -> None:
         """Move what the scrollback keeps out of the garbage collector's way.

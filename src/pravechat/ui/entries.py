@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
+from pravechat.core.mentions import MENTION, mentions
 from pravechat.core.protocol import ChatMessage, Kind
 
 NICK_WIDTH = 12
@@ -24,6 +25,8 @@ _TIME = Style(color="grey50")
 _SYSTEM = Style(color="grey62", italic=True)
 _ERROR = Style(color="red", bold=True)
 _DIVIDER = Style(color="#e5c07b", bold=True)
+_MENTION = Style(color="#e5c07b", bold=True)
+_MENTIONED = Style(reverse=True)
 
 
 class EntryKind(Enum):
@@ -39,6 +42,8 @@ class Entry:
     text: str
     message: ChatMessage | None = None
     own: bool = False
+    mention: bool = False
+    """The message calls the user by name."""
 
 
 def nick_style(nick: str) -> Style:
@@ -47,7 +52,9 @@ def nick_style(nick: str) -> Style:
 
 
 def message_entry(message: ChatMessage, user: str) -> Entry:
-    return Entry(EntryKind.MESSAGE, message.text, message, own=message.sender == user)
+    own = message.sender == user
+    called = not own and message.kind is not Kind.SYSTEM and mentions(message.text, user)
+    return Entry(EntryKind.MESSAGE, message.text, message, own=own, mention=called)
 
 
 def _prefix(entry: Entry) -> Text:
@@ -62,6 +69,8 @@ def _prefix(entry: Entry) -> Text:
     else:
         shown = message.sender if len(message.sender) <= NICK_WIDTH else message.sender[:11] + "…"
         style = nick_style(message.sender) + (Style(bold=True) if entry.own else Style())
+        if entry.mention:
+            style += _MENTIONED
         nick = Text(shown.rjust(NICK_WIDTH), style=style)
     return Text.assemble((stamp, _TIME), " ", nick, " ")
 
@@ -76,7 +85,9 @@ def _body(entry: Entry) -> Text:
         return Text.assemble((message.sender, nick_style(message.sender)), " ", message.text)
     if message is not None and message.kind is Kind.SYSTEM:
         return Text(message.text, style=_SYSTEM)
-    return Text(entry.text)
+    body = Text(entry.text)
+    body.highlight_regex(MENTION, _MENTION)  # styles spans found by a regex: never markup
+    return body
 
 
 PREFIX_WIDTH = 6 + NICK_WIDTH + 1

@@ -13,7 +13,15 @@ def build_app(settings: Settings, transport: Transport) -> PravechatApp:
     async def connect(room: str) -> ChatSession:
         return await RoomSession.open(transport, user, room, settings.history)
 
-    return PravechatApp(user, settings.room, connect, transport.list_rooms, settings.scrollback)
+    return PravechatApp(
+        user,
+        settings.room,
+        connect,
+        transport.list_rooms,
+        scrollback=settings.scrollback,
+        bell=settings.bell,
+        notify_command=settings.notify_command,
+    )
 
 
 def run_chat(settings: Settings) -> None:
