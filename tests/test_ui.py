@@ -176,3 +176,32 @@ async def test_a_pasted_block_is_one_message_and_ctrl_j_starts_a_line() -> None:
         first = next(i for i, line in enumerate(lines) if line.rstrip().endswith("tim line one"))
         assert lines[first + 1].strip() == "line two"  # one block, continuation indented
         assert lines[first + 1].startswith(" " * 19)
+
+
+async def test_search_jumps_between_matches_newest_first() -> None:
+    history = [message("alex", f"line {n}" + (" needle" if n in (5, 120, 240) else ""))
+               for n in range(300)]  # fmt: skip
+    chat = FakeChat("tim", history=history)
+    app = make_app(chat)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await pilot.pause()
+        log = app.chat_log
+        bottom = log.scroll_y
+        await _type(pilot, app, "/search NEEDLE")
+        assert "match 1/3" in str(app.query_one("#status").render())  # newest first
+
+        def visible() -> str:
+            return "\n".join(log.plain_lines()[int(log.scroll_y) : int(log.scroll_y) + 16])
+
+        assert "line 240 needle" in visible() and log.scroll_y < bottom
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert "line 120 needle" in visible()
+        await pilot.press("ctrl+f", "ctrl+f")  # 5, then wraps around to 240
+        await pilot.pause()
+        assert "line 240 needle" in visible()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "match" not in str(app.query_one("#status").render())
+        await _type(pilot, app, "/search nowhere")
+        assert any("no match for 'nowhere'" in line for line in log.plain_lines())

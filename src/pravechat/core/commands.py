@@ -16,6 +16,7 @@ class Action(StrEnum):
     JOIN = "join"
     ROOMS = "rooms"
     CLEAR = "clear"
+    SEARCH = "search"  # text to find; empty: the next (older) match
     QUIT = "quit"
     ERROR = "error"  # nothing is sent; ``text`` says why
 
@@ -40,6 +41,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("me", "/me TEXT", "act: /me waves shows * you waves"),
     CommandHelp("join", "/join ROOM", "go to ROOM (created when new)"),
     CommandHelp("rooms", "/rooms", "list the rooms"),
+    CommandHelp("search", "/search TEXT", "find in the loaded history (Ctrl+F: next match)"),
     CommandHelp("clear", "/clear", "clear the screen (history stays in Pravega)"),
     CommandHelp("quit", "/quit", "leave; your reading position is saved"),
 )
@@ -80,6 +82,8 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             return Command(Action.ROOMS)
         case "clear":
             return Command(Action.CLEAR)
+        case "search" | "find":
+            return Command(Action.SEARCH, rest)
         case "quit" | "exit":
             return Command(Action.QUIT)
         case _:

@@ -77,6 +77,7 @@ class PravechatApp(App[None]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("pageup", "scroll('page_up')", "Page up", priority=True),
         Binding("pagedown", "scroll('page_down')", "Page down", priority=True),
+        Binding("ctrl+f", "search_next", "Search", priority=True),
         Binding("ctrl+home", "scroll('scroll_home')", "Top", show=False, priority=True),
         Binding("ctrl+end", "scroll('scroll_end')", "Bottom", show=False, priority=True),
     ]
@@ -104,6 +105,7 @@ class PravechatApp(App[None]):
         self.unread = 0
         self._divider_shown = False
         self._unfrozen = 0
+        self._search_status = ""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -129,7 +131,9 @@ class PravechatApp(App[None]):
         self.join_room(self.room)
 
     def _show_status(self) -> None:
-        self.query_one(StatusBar).show(self.user, self.room, self.state, self.unread)
+        self.query_one(StatusBar).show(
+            self.user, self.room, self.state, self.unread, self._search_status
+        )
 
     def _local(self, kind: EntryKind, text: str) -> None:
         self.chat_log.add([Entry(kind, text)])
@@ -244,6 +248,8 @@ class PravechatApp(App[None]):
                 self.show_rooms()
             case Action.CLEAR:
                 self.chat_log.clear()
+            case Action.SEARCH:
+                self._search(command.text)
             case Action.QUIT:
                 await self.action_quit()
             case Action.ERROR:
@@ -282,6 +288,28 @@ class PravechatApp(App[None]):
             return
         listing = ", ".join(f"#{room}" for room in rooms) or "none yet"
         self._local(EntryKind.INFO, f"rooms: {listing}")
+
+    def _search(self, term: str) -> None:
+        found, total = self.chat_log.search(term)
+        if total:
+            self._search_status = f"match {found}/{total}  Ctrl+F next, Esc ends"
+        else:
+            self._search_status = ""
+            self._local(EntryKind.ERROR, f"no match for {term!r}" if term else "nothing to find")
+        self._show_status()
+
+    def action_search_next(self) -> None:
+        """Ctrl+F: the next older match, or start a search in the input line."""
+        if self._search_status:
+            self._search("")
+        else:
+            self.chat_input.value = "/search "
+            self.chat_input.focus()
+
+    def action_end_search(self) -> None:
+        self.chat_log.end_search()
+        self._search_status = ""
+        self._show_status()
 
     def action_scroll(self, how: str) -> None:
         getattr(self.chat_log, how)(animate=False)

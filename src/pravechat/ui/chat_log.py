@@ -9,12 +9,15 @@ from bisect import bisect_right
 from collections.abc import Iterable
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from pravechat.ui.entries import Entry, line_count, render_entry
+from pravechat.ui.entries import Entry, EntryKind, line_count, render_entry
+
+_FOUND = Style(bgcolor="#e5c07b", color="black")
 
 
 class ChatLog(ScrollView, can_focus=True):
@@ -29,12 +32,16 @@ class ChatLog(ScrollView, can_focus=True):
         self._width = 0
         self._first_seq = 0  # sequence number of self._entries[0], for cache keys
         self._cache: LRUCache[tuple[int, int], list[Strip]] = LRUCache(2048)
+        self._search = ""
+        self._matches: list[int] = []  # entry indexes, oldest first
+        self._match = -1
 
     @property
     def entries(self) -> list[Entry]:
         return self._entries
 
     def clear(self) -> None:
+        self.end_search()
         self._first_seq += len(self._entries)
         self._entries.clear()
         self._starts.clear()
@@ -55,6 +62,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._update_size(follow)
 
     def _drop_oldest(self, count: int) -> None:
+        self.end_search()  # its entry indexes would be off
         self._first_seq += count
         del self._entries[:count]
         self._reflow()
@@ -86,12 +94,44 @@ class ChatLog(ScrollView, can_focus=True):
             self._reflow()
             self._update_size(follow)
 
+    # --- search ----------------------------------------------------------------------------
+
+    def search(self, term: str) -> tuple[int, int]:
+        """Jump to the newest entry containing ``term`` (any case); an empty term jumps to
+        the next older match, wrapping around. Returns (match number, total), (0, 0) if none."""
+        if term:
+            self._search = term.casefold()
+            self._matches = [
+                index
+                for index, entry in enumerate(self._entries)
+                if entry.kind is EntryKind.MESSAGE and self._search in entry.text.casefold()
+            ]
+            self._match = len(self._matches) - 1
+        elif self._matches:
+            self._match = (self._match - 1) % len(self._matches)
+        self._cache.clear()  # the highlight moved
+        if not self._matches:
+            self.refresh()
+            return 0, 0
+        index = self._matches[self._match]
+        self.scroll_to(y=max(0, self._starts[index] - self.size.height // 2), animate=False)
+        self.refresh()
+        return len(self._matches) - self._match, len(self._matches)
+
+    def end_search(self) -> None:
+        self._search, self._matches, self._match = "", [], -1
+        self._cache.clear()
+        self.refresh()
+
     def _strips(self, index: int, width: int) -> list[Strip]:
         key = (self._first_seq + index, width)
         strips = self._cache.get(key)
         if strips is None:
             console = self.app.console
             lines = render_entry(self._entries[index], width, console)
+            if self._search and self._matches and index == self._matches[self._match]:
+                for line in lines:
+                    line.highlight_words([self._search], _FOUND, case_sensitive=False)
             strips = [
                 Strip(list(line.render(console)), line.cell_len).adjust_cell_length(width)
                 for line in lines

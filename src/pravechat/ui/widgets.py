@@ -13,10 +13,12 @@ from pravechat.core.commands import complete
 class StatusBar(Static):
     """user · #room · connection state · unread count."""
 
-    def show(self, user: str, room: str, state: str, unread: int) -> None:
+    def show(self, user: str, room: str, state: str, unread: int, search: str = "") -> None:
         parts = [(user, "bold"), ("  #", "dim"), (room, "bold"), ("  ", ""), (state, "italic")]
         if unread:
             parts += [("  ", ""), (f"{unread} unread", "bold #e5c07b")]
+        if search:
+            parts += [("  ", ""), (search, "reverse")]
         self.update(Text.assemble(*parts))
 
 
@@ -38,6 +40,7 @@ class ChatInput(TextArea):
         "up": "recall(-1)",
         "down": "recall(1)",
         "tab": "complete",
+        "escape": "app.end_search",
     }
 
     class Submitted(Message):
