@@ -71,3 +71,17 @@ def test_hostile_text_is_literal(snap_compare: Any) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_rooms_sidebar(snap_compare: Any) -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["random", "dev"])
+
+    async def run_before(pilot: Any) -> None:
+        _still(app)
+        await pilot.pause(0.2)
+        random = next(s for s in chat.sessions if s.room == "random")
+        random.deliver(*(message("alex", f"ping {n}", room="random") for n in range(3)))
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

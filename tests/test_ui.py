@@ -68,16 +68,22 @@ async def test_slash_commands() -> None:
         assert any("* tim waves" in line.replace("  ", " ") for line in app.chat_log.plain_lines())
         await _type(pilot, app, "/join Random")
         await pilot.pause(0.1)
-        assert chat.sessions[0].closed and chat.current.room == "random"
+        lobby, random = chat.sessions
+        assert not lobby.closed and random.room == "random"  # both rooms are followed
         assert app.room == "random"
         await _type(pilot, app, "/rooms")
         await pilot.pause(0.1)
         assert any("rooms: #lobby, #random" in line for line in app.chat_log.plain_lines())
         await _type(pilot, app, "/clear")
         assert app.chat_log.plain_lines() == []
+        await _type(pilot, app, "/leave")
+        await pilot.pause(0.1)
+        assert random.closed and app.room == "lobby" and list(app.rooms) == ["lobby"]
+        await _type(pilot, app, "/leave")
+        assert any("only room" in line for line in app.chat_log.plain_lines())
         await _type(pilot, app, "/quit")
         await pilot.pause(0.1)
-        assert chat.current.closed
+        assert lobby.closed
     assert app.return_code == 0
 
 
@@ -205,3 +211,32 @@ async def test_search_jumps_between_matches_newest_first() -> None:
         assert "match" not in str(app.query_one("#status").render())
         await _type(pilot, app, "/search nowhere")
         assert any("no match for 'nowhere'" in line for line in log.plain_lines())
+
+
+async def test_rooms_sidebar_counts_and_switching() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["random", "dev"])
+    rings: list[None] = []
+    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        sessions = {s.room: s for s in chat.sessions}
+        assert list(app.rooms) == ["lobby", "random", "dev"] and app.room == "lobby"
+        sessions["random"].deliver(message("alex", "over here", room="random"))
+        sessions["random"].deliver(message("maria", "and here", room="random"))
+        await pilot.pause(0.1)
+        sidebar = str(app.query_one("#rooms").render())
+        assert "2 #random 2" in sidebar and "1 #lobby" in sidebar
+        assert rings  # a message in another room rings
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.room == "random" and app.rooms["random"].unseen == 0
+        assert any("over here" in line for line in app.chat_log.plain_lines())
+        await pilot.press("alt+3")
+        await pilot.pause()
+        assert app.room == "dev"
+        await pilot.press("ctrl+p", "ctrl+p")
+        await pilot.pause()
+        assert app.room == "lobby"
+        await _type(pilot, app, "/join dev")  # already followed: a switch, no new session
+        assert app.room == "dev" and len(chat.sessions) == 3

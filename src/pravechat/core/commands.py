@@ -14,6 +14,7 @@ class Action(StrEnum):
     EMOTE = "emote"  # send text as an action (/me)
     HELP = "help"
     JOIN = "join"
+    LEAVE = "leave"
     ROOMS = "rooms"
     CLEAR = "clear"
     SEARCH = "search"  # text to find; empty: the next (older) match
@@ -40,6 +41,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("joke", "/joke", "tell a random joke"),
     CommandHelp("me", "/me TEXT", "act: /me waves shows * you waves"),
     CommandHelp("join", "/join ROOM", "go to ROOM (created when new)"),
+    CommandHelp("leave", "/leave", "stop following this room"),
     CommandHelp("rooms", "/rooms", "list the rooms"),
     CommandHelp("search", "/search TEXT", "find in the loaded history (Ctrl+F: next match)"),
     CommandHelp("clear", "/clear", "clear the screen (history stays in Pravega)"),
@@ -78,6 +80,8 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
                 return Command(Action.JOIN, normalize_room(rest))
             except PravechatError as error:
                 return Command(Action.ERROR, str(error))
+        case "leave" | "part":
+            return Command(Action.LEAVE)
         case "rooms":
             return Command(Action.ROOMS)
         case "clear":

@@ -22,6 +22,8 @@ class Settings(BaseModel):
 
     user: str | None = None
     room: str = "lobby"
+    rooms: list[str] = Field(default_factory=list)
+    """More rooms to follow from the start (the config file only)."""
     controller: str = DEFAULT_CONTROLLER_URI
     scope: str = DEFAULT_SCOPE
     history: int = Field(DEFAULT_SCROLLBACK, ge=0, le=1_000_000)
@@ -42,6 +44,11 @@ class Settings(BaseModel):
     @classmethod
     def _room(cls, value: str) -> str:
         return normalize_room(value)
+
+    @field_validator("rooms")
+    @classmethod
+    def _rooms(cls, value: list[str]) -> list[str]:
+        return [normalize_room(room) for room in value]
 
     @field_validator("controller")
     @classmethod

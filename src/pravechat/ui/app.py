@@ -10,12 +10,14 @@ import asyncio
 import gc
 import signal
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Footer
+from textual.widgets import ContentSwitcher, Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
@@ -23,7 +25,7 @@ from pravechat.core.protocol import Kind, new_message
 from pravechat.core.session import ChatSession, Delivery
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind, message_entry
-from pravechat.ui.widgets import ChatInput, StatusBar
+from pravechat.ui.widgets import ChatInput, RoomList, StatusBar
 
 KEYS_HELP = (
     "keys: Enter sends, Ctrl+J starts a new line, PgUp/PgDn scroll, Tab completes, "
@@ -48,24 +50,42 @@ async def _run_quietly(argv: list[str]) -> None:
 
 
 class Delivered(Message):
-    """A batch of messages read from the room."""
+    """A batch of messages read from a room."""
 
-    def __init__(self, deliveries: list[Delivery]) -> None:
+    def __init__(self, room: str, deliveries: list[Delivery]) -> None:
         super().__init__()
+        self.room = room
         self.deliveries = deliveries
 
 
 class Joined(Message):
-    def __init__(self, session: ChatSession) -> None:
+    def __init__(self, room: str, session: ChatSession) -> None:
         super().__init__()
+        self.room = room
         self.session = session
 
 
 class ConnectionState(Message):
-    def __init__(self, state: str, error: str | None = None) -> None:
+    def __init__(self, room: str, state: str, error: str | None = None) -> None:
         super().__init__()
+        self.room = room
         self.state = state
         self.error = error
+
+
+@dataclass
+class RoomView:
+    """A followed room: its log (kept while another room is shown), session and counts."""
+
+    name: str
+    log: ChatLog
+    session: ChatSession | None = None
+    state: str = "joining"
+    unread: int = 0
+    """Messages that arrived while the user was away (before this run)."""
+    unseen: int = 0
+    """Messages that arrived while another room was shown."""
+    divider_shown: bool = False
 
 
 class PravechatApp(App[None]):
@@ -75,6 +95,12 @@ class PravechatApp(App[None]):
     BINDINGS = [  # noqa: RUF012 (Textual's own style)
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("ctrl+n", "cycle_room(1)", "Next room", priority=True),
+        Binding("ctrl+p", "cycle_room(-1)", "Prev room", show=False, priority=True),
+        *[
+            Binding(f"alt+{n}", f"room_number({n})", f"Room {n}", show=False, priority=True)
+            for n in range(1, 10)
+        ],
         Binding("pageup", "scroll('page_up')", "Page up", priority=True),
         Binding("pagedown", "scroll('page_down')", "Page down", priority=True),
         Binding("ctrl+f", "search_next", "Search", priority=True),
@@ -91,100 +117,170 @@ class PravechatApp(App[None]):
         scrollback: int = 100_000,
         bell: bool = True,
         notify_command: list[str] | None = None,
+        more_rooms: list[str] | None = None,
     ) -> None:
         super().__init__()
         self._bell = bell
         self._notify_command = notify_command or []
         self.user = user
         self.room = room
+        self._start_rooms = [room, *[r for r in more_rooms or [] if r != room]]
         self._connect = connect
         self._list_rooms = list_rooms
         self._scrollback = scrollback
-        self.session: ChatSession | None = None
-        self.state = "connecting"
-        self.unread = 0
-        self._divider_shown = False
+        self.rooms: dict[str, RoomView] = {}
         self._unfrozen = 0
         self._search_status = ""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield ChatLog(self._scrollback, id="log")
+        with Horizontal(id="main"):
+            yield RoomList(id="rooms")
+            yield ContentSwitcher(id="logs")
         yield ChatInput(placeholder="Type a message, or /help", id="input")
         yield Footer()
 
+    # --- the current room ----------------------------------------------------------------
+
+    @property
+    def current(self) -> RoomView:
+        return self.rooms[self.room]
+
     @property
     def chat_log(self) -> ChatLog:
-        return self.query_one(ChatLog)
+        return self.current.log
+
+    @property
+    def session(self) -> ChatSession | None:
+        return self.current.session
+
+    @property
+    def state(self) -> str:
+        return self.current.state
+
+    @property
+    def unread(self) -> int:
+        return self.current.unread
 
     @property
     def chat_input(self) -> ChatInput:
         return self.query_one(ChatInput)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         # SIGTERM (a closing terminal, `kill`) quits like Ctrl+Q: the position is saved.
         asyncio.get_running_loop().add_signal_handler(
             signal.SIGTERM, lambda: self.run_worker(self.action_quit(), group="quit")
         )
         self.chat_input.focus()
-        self._show_status()
-        self.join_room(self.room)
+        for room in self._start_rooms:
+            await self._follow(room)
+        await self._switch(self._start_rooms[0])
 
     def _show_status(self) -> None:
+        view = self.current
         self.query_one(StatusBar).show(
-            self.user, self.room, self.state, self.unread, self._search_status
+            self.user, view.name, view.state, view.unread, self._search_status
+        )
+        self.query_one(RoomList).show(
+            [(name, r.unseen) for name, r in self.rooms.items()], self.room
         )
 
-    def _local(self, kind: EntryKind, text: str) -> None:
-        self.chat_log.add([Entry(kind, text)])
+    def _local(self, kind: EntryKind, text: str, room: str | None = None) -> None:
+        self.rooms[room or self.room].log.add([Entry(kind, text)])
 
-    # --- the room worker -----------------------------------------------------------------
+    # --- following rooms -----------------------------------------------------------------
 
-    @work(exclusive=True, group="room", exit_on_error=False)
-    async def join_room(self, room: str) -> None:
-        previous, self.session = self.session, None
-        if previous is not None:
-            await previous.close()
-        self.room, self.unread, self._divider_shown = room, 0, False
-        self.post_message(ConnectionState(f"joining #{room}"))
+    async def _follow(self, room: str) -> None:
+        """Open a room and keep reading it, whether or not it is the one shown."""
+        log = ChatLog(self._scrollback, id=f"log-{room}")
+        self.rooms[room] = RoomView(room, log)
+        await self.query_one(ContentSwitcher).mount(log)
+        self.run_worker(
+            self._read_room(room), group=f"room:{room}", exclusive=True, exit_on_error=False
+        )
+
+    async def _read_room(self, room: str) -> None:
+        self.post_message(ConnectionState(room, f"joining #{room}"))
         try:
             session = await self._connect(room)
         except PravechatError as error:
-            self.post_message(ConnectionState("not connected", str(error)))
+            self.post_message(ConnectionState(room, "not connected", str(error)))
             return
-        self.post_message(Joined(session))
+        self.post_message(Joined(room, session))
         try:
             async for batch in session.batches():
-                self.post_message(Delivered(batch))
+                self.post_message(Delivered(room, batch))
         except PravechatError as error:
-            self.post_message(ConnectionState("disconnected", str(error)))
+            self.post_message(ConnectionState(room, "disconnected", str(error)))
+
+    async def _switch(self, room: str) -> None:
+        if self._search_status:
+            self.action_end_search()
+        self.room = room
+        self.query_one(ContentSwitcher).current = f"log-{room}"
+        self.current.unseen = 0
+        self._show_status()
+
+    async def _leave(self, room: str) -> None:
+        view = self.rooms.pop(room)
+        self.workers.cancel_group(self, f"room:{room}")
+        if view.session is not None:
+            await view.session.close()
+        await view.log.remove()
 
     def on_joined(self, event: Joined) -> None:
-        session = event.session
-        self.session = session
-        self.state = "connected"
-        log = self.chat_log
-        log.add(message_entry(message, self.user) for message in session.history)
-        self._local(EntryKind.INFO, f"you are in #{session.room} as {self.user}")
-        self._learn_nicks(m.sender for m in session.history)
+        view = self.rooms.get(event.room)
+        if view is None:  # left while joining
+            self.run_worker(event.session.close(), group="leave")
+            return
+        view.session = event.session
+        view.state = "connected"
+        view.log.add(message_entry(message, self.user) for message in event.session.history)
+        self._local(EntryKind.INFO, f"you are in #{event.room} as {self.user}", event.room)
+        self._learn_nicks(m.sender for m in event.session.history)
         self._show_status()
 
     def on_delivered(self, event: Delivered) -> None:
+        view = self.rooms.get(event.room)
+        if view is None:
+            return
         entries: list[Entry] = []
         for delivery in event.deliveries:
             if delivery.unread:
-                if not self._divider_shown:
+                if not view.divider_shown:
                     entries.append(Entry(EntryKind.DIVIDER, "unread"))
-                    self._divider_shown = True
-                self.unread += 1
+                    view.divider_shown = True
+                view.unread += 1
             entries.append(message_entry(delivery.message, self.user))
-        self.chat_log.add(entries)
+        view.log.add(entries)
+        others = [e for e in entries if e.message is not None and not e.own]
         called = [entry for entry in entries if entry.mention]
+        if event.room != self.room:
+            view.unseen += len(others)
         if called:
             self._alert(called[-1])
+        elif others and event.room != self.room and self._bell:
+            self.bell()  # something was said in another room
         self._learn_nicks(d.message.sender for d in event.deliveries)
         self._show_status()
         self._settle(len(entries))
+
+    def on_connection_state(self, event: ConnectionState) -> None:
+        view = self.rooms.get(event.room)
+        if view is None:
+            return
+        view.state = event.state
+        if event.error:
+            self._local(EntryKind.ERROR, event.error, event.room)
+        self._show_status()
+
+    async def action_cycle_room(self, step: int) -> None:
+        await self.action_cycle_room_now(step)
+
+    async def action_room_number(self, number: int) -> None:
+        names = list(self.rooms)
+        if number <= len(names):
+            await self._switch(names[number - 1])
 
     def _alert(self, entry: Entry) -> None:
         """Someone called the user: ring the bell and run the notification command, if set."""
@@ -208,12 +304,6 @@ class PravechatApp(App[None]):
             gc.freeze()
             self._unfrozen = 0
 
-    def on_connection_state(self, event: ConnectionState) -> None:
-        self.state = event.state
-        if event.error:
-            self._local(EntryKind.ERROR, event.error)
-        self._show_status()
-
     def _learn_nicks(self, nicks: object) -> None:
         known = set(self.chat_input.nicks)
         for nick in nicks:  # type: ignore[attr-defined]
@@ -236,14 +326,24 @@ class PravechatApp(App[None]):
                     chat_input.value = line  # a refused line goes back into the input
                     return
                 self._send(command.text, kind)
-                self.unread = 0
+                self.current.unread = 0
                 self._show_status()
             case Action.HELP:
                 for item in COMMANDS:
                     self._local(EntryKind.INFO, f"{item.usage:<12} {item.summary}")
                 self._local(EntryKind.INFO, KEYS_HELP)
             case Action.JOIN:
-                self.join_room(command.text)
+                if command.text not in self.rooms:
+                    await self._follow(command.text)
+                await self._switch(command.text)
+            case Action.LEAVE:
+                if len(self.rooms) == 1:
+                    self._local(EntryKind.ERROR, "this is your only room: /join another first")
+                else:
+                    leaving = self.room
+                    await self.action_cycle_room_now(1)
+                    await self._leave(leaving)
+                    self._show_status()
             case Action.ROOMS:
                 self.show_rooms()
             case Action.CLEAR:
@@ -314,10 +414,14 @@ class PravechatApp(App[None]):
     def action_scroll(self, how: str) -> None:
         getattr(self.chat_log, how)(animate=False)
 
+    async def action_cycle_room_now(self, step: int) -> None:
+        names = list(self.rooms)
+        await self._switch(names[(names.index(self.room) + step) % len(names)])
+
     async def action_quit(self) -> None:
-        """Close the session first: the reader goes offline, saving the position."""
-        self.workers.cancel_group(self, "room")
-        session, self.session = self.session, None
-        if session is not None:
-            await session.close()
+        """Close every session first: each reader goes offline, saving the position."""
+        views = list(self.rooms.values())
+        for view in views:
+            self.workers.cancel_group(self, f"room:{view.name}")
+        await asyncio.gather(*(v.session.close() for v in views if v.session is not None))
         self.exit()

@@ -21,6 +21,7 @@ def build_app(settings: Settings, transport: Transport) -> PravechatApp:
         scrollback=settings.scrollback,
         bell=settings.bell,
         notify_command=settings.notify_command,
+        more_rooms=settings.rooms,
     )
 
 

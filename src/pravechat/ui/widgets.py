@@ -22,6 +22,21 @@ class StatusBar(Static):
         self.update(Text.assemble(*parts))
 
 
+class RoomList(Static):
+    """The followed rooms: the current one highlighted, unseen counts on the others."""
+
+    def show(self, rooms: list[tuple[str, int]], current: str) -> None:
+        lines = Text()
+        for number, (name, unseen) in enumerate(rooms, start=1):
+            style = "reverse bold" if name == current else ("bold" if unseen else "")
+            label = f"{number} #{name}"
+            lines.append(label, style=style)
+            if unseen:
+                lines.append(f" {unseen}", style="bold #e5c07b")
+            lines.append("\n")
+        self.update(lines)
+
+
 class ChatInput(TextArea):
     """The input line. Enter sends; Ctrl+J (or Shift/Alt+Enter where the terminal reports
     them) starts a new line, and a pasted block stays one message. Up/Down recall what was sent
