@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from pravechat.core.presence import Presence
 from pravechat.core.protocol import ChatMessage, Kind, new_message
 from pravechat.core.session import Delivery
 
@@ -61,3 +62,25 @@ class FakeChat:
     @property
     def current(self) -> FakeSession:
         return self.sessions[-1]
+
+
+class FakePresence:
+    """Presence events a test feeds in; remembers the rooms entered."""
+
+    def __init__(self) -> None:
+        self.rooms: set[str] = set()
+        self.queue: asyncio.Queue[Presence] = asyncio.Queue()
+        self.closed = False
+
+    async def enter(self, room: str) -> None:
+        self.rooms.add(room)
+
+    async def leave(self, room: str) -> None:
+        self.rooms.discard(room)
+
+    async def events(self) -> AsyncIterator[Presence]:
+        while True:
+            yield await self.queue.get()
+
+    async def close(self) -> None:
+        self.closed = True

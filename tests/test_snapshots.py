@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from pravechat.core.presence import Presence
 from pravechat.core.protocol import Kind
 from pravechat.ui.app import PravechatApp
-from tests.fakes import FakeChat, message
+from tests.fakes import FakeChat, FakePresence, message
 
 SIZE = (90, 24)
 WRAPPING = (
@@ -82,6 +83,25 @@ def test_rooms_sidebar(snap_compare: Any) -> None:
         await pilot.pause(0.2)
         random = next(s for s in chat.sessions if s.room == "random")
         random.deliver(*(message("alex", f"ping {n}", room="random") for n in range(3)))
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_member_list(snap_compare: Any) -> None:
+    chat = FakeChat("tim")
+    presence = FakePresence()
+
+    async def open_presence() -> FakePresence:
+        return presence
+
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+
+    async def run_before(pilot: Any) -> None:
+        _still(app)
+        await pilot.pause(0.2)
+        for user in ("tim", "alex", "maria"):
+            presence.queue.put_nowait(Presence(user=user, room="lobby"))
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -16,6 +16,7 @@ class Action(StrEnum):
     JOIN = "join"
     LEAVE = "leave"
     ROOMS = "rooms"
+    WHO = "who"
     CLEAR = "clear"
     SEARCH = "search"  # text to find; empty: the next (older) match
     QUIT = "quit"
@@ -43,6 +44,7 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("join", "/join ROOM", "go to ROOM (created when new)"),
     CommandHelp("leave", "/leave", "stop following this room"),
     CommandHelp("rooms", "/rooms", "list the rooms"),
+    CommandHelp("who", "/who", "who is in this room now"),
     CommandHelp("search", "/search TEXT", "find in the loaded history (Ctrl+F: next match)"),
     CommandHelp("clear", "/clear", "clear the screen (history stays in Pravega)"),
     CommandHelp("quit", "/quit", "leave; your reading position is saved"),
@@ -84,6 +86,8 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             return Command(Action.LEAVE)
         case "rooms":
             return Command(Action.ROOMS)
+        case "who" | "names":
+            return Command(Action.WHO)
         case "clear":
             return Command(Action.CLEAR)
         case "search" | "find":

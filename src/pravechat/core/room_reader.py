@@ -21,11 +21,13 @@ import logging
 import os
 import signal
 import sys
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import IO, Any
 
 from pravechat.core.names import normalize_room, reader_group_name, validate_user
+from pravechat.core.presence import PRESENCE_RETENTION_MS, PRESENCE_STREAM, decode_presence
 from pravechat.core.process import exit_process
 from pravechat.core.protocol import ChatMessage, Skipped
 from pravechat.core.transport import READER_ID, Transport, TransportError, binding, read_slice
@@ -44,6 +46,8 @@ class ReaderArgs:
     user: str
     room: str
     scrollback: int
+    presence: bool = False
+    """Read the scope's presence stream from its tail instead of a room."""
 
 
 class _RecentIds:
@@ -120,6 +124,34 @@ async def serve(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
         log.info("reader offline")
 
 
+async def serve_presence(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
+    """Pass on presence events from now on, through a temporary reader group."""
+    transport = Transport.connect(args.controller, args.scope, probe=False)
+    stream = transport.ensure_stream(PRESENCE_STREAM, PRESENCE_RETENTION_MS)
+    group_name = f"tmp-{uuid.uuid4().hex}"
+    with binding("opening the presence stream"):
+        group = transport.manager.create_reader_group(group_name, transport.scope, stream, True)
+        reader = group.create_reader(READER_ID)
+    out.line({"ready": {"skipped": {}}})
+    out.flush()
+    try:
+        while not stop.is_set():
+            with binding("reading presence"):
+                segment_slice = await reader.get_segment_slice_async()
+            try:
+                for event in segment_slice:
+                    if (presence := decode_presence(event.data())) is not None:
+                        out.line({"presence": presence.model_dump(mode="json")})
+            finally:
+                with binding("releasing presence"):
+                    reader.release_segment(segment_slice)
+            out.flush()
+    finally:
+        with binding("closing the presence reader"):
+            reader.reader_offline()
+            transport.manager.delete_reader_group(group_name, transport.scope)
+
+
 async def _main(args: ReaderArgs) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -140,7 +172,7 @@ async def _main(args: ReaderArgs) -> int:
     out = _Output(os.fdopen(os.dup(sys.stdout.fileno()), "wb"))
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     try:
-        await serve(args, out, stop)
+        await (serve_presence if args.presence else serve)(args, out, stop)
     except TransportError as error:
         out.line({"error": str(error)})
         out.flush()

@@ -91,6 +91,35 @@ def _last_line(path: Path) -> str:
     return lines[-1][:300] if lines else ""
 
 
+async def spawn_reader(args: ReaderArgs, log: Path) -> "asyncio.subprocess.Process":
+    """Start a reader process (room_reader.py); its stderr goes to ``log``."""
+    with log.open("ab") as log_file:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "pravechat.core.room_reader", json.dumps(asdict(args)),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=log_file, limit=_LINE_LIMIT,
+        )  # fmt: skip
+
+
+async def stop_reader(process: "asyncio.subprocess.Process") -> None:
+    """Ask a reader process to stop (it goes offline), draining its output; kill it past
+    _STOP_TIMEOUT."""
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(STOP_COMMAND)
+    process.stdin.close()
+    stdout = process.stdout
+
+    async def drain() -> None:  # a reader blocked on a full pipe could not stop
+        while await stdout.read(1 << 16):
+            pass
+
+    try:
+        await asyncio.wait_for(asyncio.gather(drain(), process.wait()), _STOP_TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
 class RoomSession:
     """Join with :meth:`open`; iterate for deliveries; :meth:`close` saves the position."""
 
@@ -133,12 +162,7 @@ class RoomSession:
         try:
             writer = await transport.open_writer(room)
             args = ReaderArgs(transport.uri, transport.scope, user, room, scrollback)
-            with Path(f"{files}.log").open("ab") as log:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "pravechat.core.room_reader", json.dumps(asdict(args)),
-                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                    stderr=log, limit=_LINE_LIMIT,
-                )  # fmt: skip
+            process = await spawn_reader(args, Path(f"{files}.log"))
             history, skipped = await cls._read_history(process, files)
         except BaseException:
             lock.close()
@@ -228,20 +252,7 @@ class RoomSession:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
-            assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.write(STOP_COMMAND)
-            self._process.stdin.close()
-            stdout = self._process.stdout
-
-            async def drain() -> None:  # a reader blocked on a full pipe could not stop
-                while await stdout.read(1 << 16):
-                    pass
-
-            try:
-                await asyncio.wait_for(asyncio.gather(drain(), self._process.wait()), _STOP_TIMEOUT)
-            except TimeoutError:
-                self._process.kill()
-                await self._process.wait()
+            await stop_reader(self._process)
             await self._writer.flush()
         finally:
             self._seen.close()

@@ -134,16 +134,37 @@ class Transport:
 
     def ensure_room(self, room: str) -> str:
         """Create the room's stream when missing; returns the stream name. Blocking."""
-        stream = room_stream(room)
+        return self.ensure_stream(room_stream(room))
+
+    def ensure_stream(self, stream: str, retention_ms: int | None = None) -> str:
+        """Create a one-segment stream when missing (with time retention if given). Blocking."""
         if stream not in self._streams:
-            with binding(f"creating room {room}"):
+            retention = (
+                pravega_client.StreamRetentionPolicy.by_time(retention_ms)
+                if retention_ms
+                else pravega_client.StreamRetentionPolicy.none()
+            )
+            with binding(f"creating stream {stream}"):
                 self.manager.create_stream_with_policy(
                     self.scope,
                     stream,
                     scaling_policy=pravega_client.StreamScalingPolicy.fixed_scaling_policy(1),
+                    retention_policy=retention,
                 )
             self._streams.add(stream)
         return stream
+
+    async def open_stream_writer(self, stream: str, retention_ms: int | None = None) -> Any:
+        async with self.gate:
+            self.ensure_stream(stream, retention_ms)
+            with binding(f"opening a writer on {stream}"):
+                return self.manager.create_writer(self.scope, stream)
+
+    async def write(self, writer: Any, text: str, routing_key: str) -> None:
+        """One acknowledged write, taking its turn at the gate."""
+        async with self.gate:
+            with binding("writing"):
+                await writer.write_event_async(text, routing_key)
 
     async def list_rooms(self) -> list[str]:
         async with self.gate:

@@ -7,10 +7,13 @@ live reader in its own process, and a lost server shows in the status bar.
 """
 
 import asyncio
+import contextlib
 import gc
 import signal
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -21,17 +24,31 @@ from textual.widgets import ContentSwitcher, Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
+from pravechat.core.presence import TIMEOUT, Change, Presence, Roster
 from pravechat.core.protocol import Kind, new_message
 from pravechat.core.session import ChatSession, Delivery
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind, message_entry
-from pravechat.ui.widgets import ChatInput, RoomList, StatusBar
+from pravechat.ui.widgets import ChatInput, MemberList, RoomList, StatusBar
 
 KEYS_HELP = (
     "keys: Enter sends, Ctrl+J starts a new line, PgUp/PgDn scroll, Tab completes, "
     "Up/Down recall, Ctrl+Q quits"
 )
+
+
+class PresenceLike(Protocol):
+    async def enter(self, room: str) -> None: ...
+
+    async def leave(self, room: str) -> None: ...
+
+    def events(self) -> AsyncIterator[Presence]: ...
+
+    async def close(self) -> None: ...
+
+
 Connector = Callable[[str], Awaitable[ChatSession]]
+PresenceOpener = Callable[[], Awaitable[PresenceLike]]
 RoomLister = Callable[[], Awaitable[list[str]]]
 
 
@@ -71,6 +88,13 @@ class ConnectionState(Message):
         self.room = room
         self.state = state
         self.error = error
+
+
+@dataclass
+class PresenceEvent(Message):
+    def __init__(self, event: Presence) -> None:
+        super().__init__()
+        self.event = event
 
 
 @dataclass
@@ -118,8 +142,14 @@ class PravechatApp(App[None]):
         bell: bool = True,
         notify_command: list[str] | None = None,
         more_rooms: list[str] | None = None,
+        presence: PresenceOpener | None = None,
+        presence_timeout: float = TIMEOUT,
     ) -> None:
         super().__init__()
+        self._open_presence = presence
+        self.presence: PresenceLike | None = None
+        self.roster = Roster(presence_timeout)
+        self._presence_timeout = presence_timeout
         self._bell = bell
         self._notify_command = notify_command or []
         self.user = user
@@ -137,6 +167,7 @@ class PravechatApp(App[None]):
         with Horizontal(id="main"):
             yield RoomList(id="rooms")
             yield ContentSwitcher(id="logs")
+            yield MemberList(id="members")
         yield ChatInput(placeholder="Type a message, or /help", id="input")
         yield Footer()
 
@@ -175,6 +206,9 @@ class PravechatApp(App[None]):
         for room in self._start_rooms:
             await self._follow(room)
         await self._switch(self._start_rooms[0])
+        if self._open_presence is not None:
+            self.run_worker(self._read_presence(), group="presence", exit_on_error=False)
+            self.set_interval(1.0, self._expire_presence)
 
     def _show_status(self) -> None:
         view = self.current
@@ -184,6 +218,7 @@ class PravechatApp(App[None]):
         self.query_one(RoomList).show(
             [(name, r.unseen) for name, r in self.rooms.items()], self.room
         )
+        self.query_one(MemberList).show(self.roster.members(self.room), self.user)
 
     def _local(self, kind: EntryKind, text: str, room: str | None = None) -> None:
         self.rooms[room or self.room].log.add([Entry(kind, text)])
@@ -223,6 +258,9 @@ class PravechatApp(App[None]):
 
     async def _leave(self, room: str) -> None:
         view = self.rooms.pop(room)
+        if self.presence is not None:
+            with contextlib.suppress(PravechatError):
+                await self.presence.leave(room)
         self.workers.cancel_group(self, f"room:{room}")
         if view.session is not None:
             await view.session.close()
@@ -237,6 +275,8 @@ class PravechatApp(App[None]):
         view.state = "connected"
         view.log.add(message_entry(message, self.user) for message in event.session.history)
         self._local(EntryKind.INFO, f"you are in #{event.room} as {self.user}", event.room)
+        if self.presence is not None:
+            self.run_worker(self.presence.enter(event.room), group="announce")
         self._learn_nicks(m.sender for m in event.session.history)
         self._show_status()
 
@@ -272,6 +312,40 @@ class PravechatApp(App[None]):
         view.state = event.state
         if event.error:
             self._local(EntryKind.ERROR, event.error, event.room)
+        self._show_status()
+
+    # --- presence ------------------------------------------------------------------------
+
+    async def _read_presence(self) -> None:
+        assert self._open_presence is not None
+        try:
+            self.presence = presence = await self._open_presence()
+            for view in list(self.rooms.values()):
+                if view.session is not None:
+                    await presence.enter(view.name)
+            async for event in presence.events():
+                self.post_message(PresenceEvent(event))
+        except PravechatError as error:
+            self._local(EntryKind.ERROR, f"presence is off: {error}")
+
+    def on_presence_event(self, message: PresenceEvent) -> None:
+        change = self.roster.update(message.event, time.monotonic())
+        if change is not None:
+            self._show_change(change)
+
+    def _expire_presence(self) -> None:
+        for change in self.roster.expire(time.monotonic()):
+            self._show_change(change)
+
+    def _show_change(self, change: Change) -> None:
+        if change.room in self.rooms and change.user != self.user:
+            if change.joined:
+                text = f"{change.user} joined"
+            elif change.timed_out:
+                text = f"{change.user} vanished (no heartbeat for {self._presence_timeout:.0f} s)"
+            else:
+                text = f"{change.user} left"
+            self._local(EntryKind.INFO, text, change.room)
         self._show_status()
 
     async def action_cycle_room(self, step: int) -> None:
@@ -346,6 +420,9 @@ class PravechatApp(App[None]):
                     self._show_status()
             case Action.ROOMS:
                 self.show_rooms()
+            case Action.WHO:
+                members = ", ".join(self.roster.members(self.room)) or "nobody seen yet"
+                self._local(EntryKind.INFO, f"in #{self.room}: {members}")
             case Action.CLEAR:
                 self.chat_log.clear()
             case Action.SEARCH:
@@ -423,5 +500,9 @@ class PravechatApp(App[None]):
         views = list(self.rooms.values())
         for view in views:
             self.workers.cancel_group(self, f"room:{view.name}")
+        self.workers.cancel_group(self, "presence")
+        if self.presence is not None:
+            with contextlib.suppress(PravechatError):
+                await self.presence.close()
         await asyncio.gather(*(v.session.close() for v in views if v.session is not None))
         self.exit()

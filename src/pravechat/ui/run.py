@@ -1,5 +1,6 @@
 """Connect, then run the chat screen; the CLI calls this."""
 
+from pravechat.core.presence_session import PresenceSession
 from pravechat.core.session import ChatSession, RoomSession
 from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
@@ -22,6 +23,7 @@ def build_app(settings: Settings, transport: Transport) -> PravechatApp:
         bell=settings.bell,
         notify_command=settings.notify_command,
         more_rooms=settings.rooms,
+        presence=lambda: PresenceSession.open(transport, user),
     )
 
 

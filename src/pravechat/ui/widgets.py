@@ -2,12 +2,14 @@
 
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
 from pravechat.core.commands import complete
+from pravechat.ui.entries import nick_style
 
 
 class StatusBar(Static):
@@ -34,6 +36,16 @@ class RoomList(Static):
             if unseen:
                 lines.append(f" {unseen}", style="bold #e5c07b")
             lines.append("\n")
+        self.update(lines)
+
+
+class MemberList(Static):
+    """Who is in the shown room now, from presence heartbeats."""
+
+    def show(self, members: list[str], user: str) -> None:
+        lines = Text(f"here ({len(members)})\n", style="bold")
+        for member in members:
+            lines.append(member + "\n", style=nick_style(member) + Style(bold=member == user))
         self.update(lines)
 
 

@@ -1,0 +1,81 @@
+"""A client's presence: heartbeats for the rooms it follows, and everyone else's events."""
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from pravechat.core.paths import state_dir
+from pravechat.core.presence import (
+    HEARTBEAT,
+    PRESENCE_RETENTION_MS,
+    PRESENCE_STREAM,
+    Presence,
+)
+from pravechat.core.room_reader import ReaderArgs
+from pravechat.core.session import spawn_reader, stop_reader
+from pravechat.core.transport import Transport, TransportError
+
+
+class PresenceSession:
+    """Announces ``user`` in ``rooms`` every HEARTBEAT seconds; iterate for all events."""
+
+    def __init__(
+        self, transport: Transport, user: str, writer: Any, process: "asyncio.subprocess.Process"
+    ) -> None:
+        self.user = user
+        self.rooms: set[str] = set()
+        self._transport = transport
+        self._writer = writer
+        self._process = process
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+
+    @classmethod
+    async def open(cls, transport: Transport, user: str) -> "PresenceSession":
+        writer = await transport.open_stream_writer(PRESENCE_STREAM, PRESENCE_RETENTION_MS)
+        files = state_dir() / "sessions"
+        files.mkdir(parents=True, exist_ok=True)
+        args = ReaderArgs(transport.uri, transport.scope, user, "presence", 0, presence=True)
+        process = await spawn_reader(args, files / f"{transport.scope}.presence.{user}.log")
+        assert process.stdout is not None
+        ready = await process.stdout.readline()
+        if b'"ready"' not in ready:
+            await process.wait()
+            raise TransportError(f"the presence reader did not start: {ready[:200]!r}")
+        return cls(transport, user, writer, process)
+
+    async def announce(self, room: str, state: Literal["here", "left"] = "here") -> None:
+        event = Presence(user=self.user, room=room, state=state)
+        await self._transport.write(self._writer, event.to_json(), PRESENCE_STREAM)
+
+    async def enter(self, room: str) -> None:
+        self.rooms.add(room)
+        await self.announce(room)
+
+    async def leave(self, room: str) -> None:
+        self.rooms.discard(room)
+        await self.announce(room, "left")
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            for room in sorted(self.rooms):
+                with contextlib.suppress(TransportError):
+                    await self.announce(room)
+
+    async def events(self) -> AsyncIterator[Presence]:
+        assert self._process.stdout is not None
+        while line := await self._process.stdout.readline():
+            item = json.loads(line)
+            if "presence" in item:
+                yield Presence.model_validate(item["presence"])
+
+    async def close(self) -> None:
+        self._heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._heartbeat
+        for room in sorted(self.rooms):
+            with contextlib.suppress(TransportError):
+                await self.announce(room, "left")
+        await stop_reader(self._process)

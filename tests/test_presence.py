@@ -1,0 +1,87 @@
+"""Presence: the roster's logic, then join, leave and vanish through the real server."""
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pravechat.core.presence import Presence, Roster, decode_presence
+from pravechat.core.presence_session import PresenceSession
+from pravechat.core.settings import Settings
+from pravechat.core.transport import Transport
+from pravechat.ui.app import PravechatApp
+from pravechat.ui.run import build_app
+
+
+def test_roster_joins_leaves_and_times_out() -> None:
+    roster = Roster(timeout=10)
+    here = Presence(user="alex", room="lobby")
+    first = roster.update(here, now=0)
+    assert first is not None and first.joined
+    assert roster.update(here, now=5) is None  # a heartbeat, not a new join
+    assert roster.members("lobby") == ["alex"]
+    assert roster.expire(now=14) == []
+    [gone] = roster.expire(now=16)
+    assert gone.user == "alex" and gone.timed_out and roster.members("lobby") == []
+    roster.update(here, now=20)
+    left = roster.update(Presence(user="alex", room="lobby", state="left"), now=21)
+    assert left is not None and not left.joined and not left.timed_out
+
+
+@pytest.mark.parametrize("data", [b"", b"{}", b'{"v":1,"user":"x y","room":"lobby"}', b"\xff"])
+def test_bad_presence_events_are_ignored(data: bytes) -> None:
+    assert decode_presence(data) is None
+
+
+@pytest.fixture(autouse=True)
+def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def _app(uri: str, scope: str, user: str, timeout: float = 15) -> PravechatApp:
+    transport = Transport.connect(uri, scope)
+    app = build_app(Settings(user=user, controller=uri, scope=scope), transport)
+    app.roster._timeout = timeout
+    app._presence_timeout = timeout
+    return app
+
+
+async def _wait_line(pilot: object, app: PravechatApp, text: str, seconds: float) -> float:
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        if any(text in line for line in app.chat_log.plain_lines()):
+            return time.monotonic() - began
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+    pytest.fail(f"{text!r} never appeared: {app.chat_log.plain_lines()}")
+
+
+async def test_join_leave_and_vanish_across_two_rooms(pravega_uri: str) -> None:
+    scope = f"pres-{uuid.uuid4().hex[:10]}"
+    tim = _app(pravega_uri, scope, "tim", timeout=4)
+    async with tim.run_test(size=(120, 30)) as pilot:
+        await _wait_line(pilot, tim, "you are in #lobby as tim", 20)
+        await pilot.pause(1)  # tim's presence reader is up
+        alex = _app(pravega_uri, scope, "alex")
+        async with alex.run_test(size=(120, 30)) as alex_pilot:
+            await _wait_line(pilot, tim, "alex joined", 20)
+            assert tim.roster.members("lobby") == ["alex", "tim"]
+            tim.chat_input.value = "/who"
+            await pilot.press("enter")
+            await _wait_line(pilot, tim, "in #lobby: alex, tim", 5)
+            await alex_pilot.press("ctrl+q")
+            await alex_pilot.pause(0.5)
+        await _wait_line(pilot, tim, "alex left", 20)
+        # maria vanishes: heartbeats, then nothing (no "left"): a crash.
+        transport = Transport.connect(pravega_uri, scope)
+        maria = await PresenceSession.open(transport, "maria")
+        await maria.enter("lobby")
+        await _wait_line(pilot, tim, "maria joined", 20)
+        maria._heartbeat.cancel()
+        maria._process.kill()
+        took = await _wait_line(pilot, tim, "maria vanished (no heartbeat for 4 s)", 20)
+        assert took >= 3  # not before the timeout
+        await asyncio.sleep(0)
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.5)
