@@ -69,6 +69,7 @@ class FakePresence:
 
     def __init__(self) -> None:
         self.rooms: set[str] = set()
+        self.typed: list[str] = []
         self.queue: asyncio.Queue[Presence] = asyncio.Queue()
         self.closed = False
 
@@ -77,6 +78,9 @@ class FakePresence:
 
     async def leave(self, room: str) -> None:
         self.rooms.discard(room)
+
+    async def typing(self, room: str) -> None:
+        self.typed.append(room)
 
     async def events(self) -> AsyncIterator[Presence]:
         while True:

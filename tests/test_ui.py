@@ -1,11 +1,13 @@
 """The chat screen's behaviour, driven with Textual's Pilot over a fake session."""
 
+import pytest
 from textual import events
 
 from pravechat.core.commands import jokes
+from pravechat.core.presence import Presence
 from pravechat.core.protocol import Kind
 from pravechat.ui.app import PravechatApp
-from tests.fakes import FakeChat, message
+from tests.fakes import FakeChat, FakePresence, message
 
 HOSTILE = [
     "[bold]x[/] and [@click=app.quit]quit[/] and [/",
@@ -240,3 +242,29 @@ async def test_rooms_sidebar_counts_and_switching() -> None:
         assert app.room == "lobby"
         await _type(pilot, app, "/join dev")  # already followed: a switch, no new session
         assert app.room == "dev" and len(chat.sessions) == 3
+
+
+async def _presence_app(typing: bool) -> tuple[PravechatApp, FakeChat, FakePresence]:
+    chat, presence = FakeChat("tim"), FakePresence()
+
+    async def open_presence() -> FakePresence:
+        return presence
+
+    app = PravechatApp(
+        "tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence, typing=typing
+    )
+    return app, chat, presence
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_typing_indicator_only_when_enabled(enabled: bool) -> None:
+    app, _chat, presence = await _presence_app(typing=enabled)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press(*"hel")
+        await pilot.pause(0.1)
+        assert presence.typed == (["lobby"] if enabled else [])  # at most one per 3 s
+        presence.queue.put_nowait(Presence(user="alex", room="lobby", typing=True))
+        await pilot.pause(0.1)
+        status = str(app.query_one("#status").render())
+        assert ("alex typing…" in status) is enabled

@@ -18,6 +18,9 @@ PRESENCE_STREAM = "presence"
 PRESENCE_RETENTION_MS = 10 * 60 * 1000
 HEARTBEAT = 5.0
 TIMEOUT = 15.0
+TYPING_EVERY = 3.0
+"""A typing client says so at most this often; readers show it for TYPING_SHOWN seconds."""
+TYPING_SHOWN = 5.0
 
 
 class Presence(BaseModel):
@@ -29,6 +32,8 @@ class Presence(BaseModel):
     user: str = Field(pattern=USER_PATTERN.pattern.join("^$"))
     room: str = Field(pattern=ROOM_PATTERN.pattern.join("^$"))
     state: Literal["here", "left"] = "here"
+    typing: bool = False
+    """Sent only by clients whose user enabled the typing indicator."""
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def to_json(self) -> str:
@@ -59,6 +64,7 @@ class Roster:
     def __init__(self, timeout: float = TIMEOUT) -> None:
         self._timeout = timeout
         self._last_seen: dict[tuple[str, str], float] = {}
+        self._typing: dict[tuple[str, str], float] = {}
 
     def update(self, event: Presence, now: float) -> Change | None:
         key = (event.room, event.user)
@@ -67,7 +73,17 @@ class Roster:
             self._last_seen.pop(key, None)
             return Change(event.room, event.user, joined=False) if present else None
         self._last_seen[key] = now
+        if event.typing:
+            self._typing[key] = now
         return None if present else Change(event.room, event.user, joined=True)
+
+    def typing(self, room: str, now: float) -> list[str]:
+        """Who typed in ``room`` in the last TYPING_SHOWN seconds (and is still there)."""
+        return sorted(
+            user
+            for (in_room, user), at in self._typing.items()
+            if in_room == room and now - at <= TYPING_SHOWN and (in_room, user) in self._last_seen
+        )
 
     def expire(self, now: float) -> list[Change]:
         gone = [key for key, seen in self._last_seen.items() if now - seen > self._timeout]

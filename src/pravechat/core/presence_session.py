@@ -45,13 +45,18 @@ class PresenceSession:
             raise TransportError(f"the presence reader did not start: {ready[:200]!r}")
         return cls(transport, user, writer, process)
 
-    async def announce(self, room: str, state: Literal["here", "left"] = "here") -> None:
-        event = Presence(user=self.user, room=room, state=state)
+    async def announce(
+        self, room: str, state: Literal["here", "left"] = "here", typing: bool = False
+    ) -> None:
+        event = Presence(user=self.user, room=room, state=state, typing=typing)
         await self._transport.write(self._writer, event.to_json(), PRESENCE_STREAM)
 
     async def enter(self, room: str) -> None:
         self.rooms.add(room)
         await self.announce(room)
+
+    async def typing(self, room: str) -> None:
+        await self.announce(room, typing=True)
 
     async def leave(self, room: str) -> None:
         self.rooms.discard(room)

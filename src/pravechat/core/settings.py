@@ -30,6 +30,8 @@ class Settings(BaseModel):
     """Messages of history loaded when joining a room."""
     scrollback: int = Field(100_000, ge=100, le=10_000_000)
     """Messages the screen keeps; older ones scroll out (they stay in Pravega)."""
+    typing: bool = False
+    """Tell others when you type, and show when they do (off: privacy first)."""
     bell: bool = True
     """Ring the terminal bell when someone mentions you."""
     notify_command: list[str] = Field(default_factory=list)

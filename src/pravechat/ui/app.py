@@ -24,7 +24,7 @@ from textual.widgets import ContentSwitcher, Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
-from pravechat.core.presence import TIMEOUT, Change, Presence, Roster
+from pravechat.core.presence import TIMEOUT, TYPING_EVERY, Change, Presence, Roster
 from pravechat.core.protocol import Kind, new_message
 from pravechat.core.session import ChatSession, Delivery
 from pravechat.ui.chat_log import ChatLog
@@ -39,6 +39,8 @@ KEYS_HELP = (
 
 class PresenceLike(Protocol):
     async def enter(self, room: str) -> None: ...
+
+    async def typing(self, room: str) -> None: ...
 
     async def leave(self, room: str) -> None: ...
 
@@ -144,12 +146,15 @@ class PravechatApp(App[None]):
         more_rooms: list[str] | None = None,
         presence: PresenceOpener | None = None,
         presence_timeout: float = TIMEOUT,
+        typing: bool = False,
     ) -> None:
         super().__init__()
         self._open_presence = presence
         self.presence: PresenceLike | None = None
         self.roster = Roster(presence_timeout)
         self._presence_timeout = presence_timeout
+        self._typing = typing
+        self._typing_sent = 0.0
         self._bell = bell
         self._notify_command = notify_command or []
         self.user = user
@@ -212,8 +217,12 @@ class PravechatApp(App[None]):
 
     def _show_status(self) -> None:
         view = self.current
+        typing = ""
+        if self._typing:
+            typists = [u for u in self.roster.typing(self.room, time.monotonic()) if u != self.user]
+            typing = f"{', '.join(typists)} typing…" if typists else ""
         self.query_one(StatusBar).show(
-            self.user, view.name, view.state, view.unread, self._search_status
+            self.user, view.name, view.state, view.unread, self._search_status or typing
         )
         self.query_one(RoomList).show(
             [(name, r.unseen) for name, r in self.rooms.items()], self.room
@@ -336,6 +345,22 @@ class PravechatApp(App[None]):
     def _expire_presence(self) -> None:
         for change in self.roster.expire(time.monotonic()):
             self._show_change(change)
+        if self._typing:
+            self._show_status()  # "typing…" fades
+
+    def on_text_area_changed(self, event: ChatInput.Changed) -> None:
+        """With the typing indicator on, say so now and then while there is text."""
+        now = time.monotonic()
+        text = event.text_area.text
+        if (
+            self._typing
+            and self.presence is not None
+            and text.strip()
+            and not text.startswith("/")
+            and now - self._typing_sent >= TYPING_EVERY
+        ):
+            self._typing_sent = now
+            self.run_worker(self.presence.typing(self.room), group="announce")
 
     def _show_change(self, change: Change) -> None:
         if change.room in self.rooms and change.user != self.user:

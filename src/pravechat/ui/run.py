@@ -24,6 +24,7 @@ def build_app(settings: Settings, transport: Transport) -> PravechatApp:
         notify_command=settings.notify_command,
         more_rooms=settings.rooms,
         presence=lambda: PresenceSession.open(transport, user),
+        typing=settings.typing,
     )
 
 
