@@ -30,6 +30,9 @@ stop: setup
 
 bench: server
 	$(BIN)/python -m benchmarks.core_path
+	$(BIN)/python -m benchmarks.ui
+	$(BIN)/python -m benchmarks.rooms
+	$(BIN)/python -m benchmarks.presence
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
