@@ -5,8 +5,8 @@ Each followed room has a reader process of its own, against the real server.
 """
 
 import argparse
-import os
 import asyncio
+import os
 import statistics
 import subprocess
 import time
