@@ -10,7 +10,7 @@ USER ?= $(shell id -un)
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "pravechat needs Python 3.11 ($(PYTHON) not found): apt-get install python3.11 python3.11-venv" >&2; exit 1; }
+	@scripts/install-system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

@@ -23,7 +23,7 @@ def _app(uri: str, scope: str, user: str, room: str, more: list[str]) -> Pravech
     return build_app(settings, Transport.connect(uri, scope))
 
 
-async def _until(pilot: object, check: object, what: str, seconds: float = 20) -> None:
+async def _until(pilot: object, check: object, what: str, seconds: float = 45) -> None:
     began = time.monotonic()
     while time.monotonic() - began < seconds:
         if check():  # type: ignore[operator]

@@ -29,7 +29,7 @@ def _pane_text(tmux: list[str], pane: str) -> str:
     ).stdout
 
 
-def _wait_for(tmux: list[str], pane: str, text: str, seconds: float = 30) -> str:
+def _wait_for(tmux: list[str], pane: str, text: str, seconds: float = 45) -> str:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         screen = _pane_text(tmux, pane)

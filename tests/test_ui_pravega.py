@@ -22,7 +22,7 @@ def _app(pravega_uri: str, scope: str, user: str) -> PravechatApp:
     return build_app(settings, Transport.connect(pravega_uri, scope))
 
 
-async def _wait_for(pilot: object, app: PravechatApp, text: str, seconds: float = 20) -> None:
+async def _wait_for(pilot: object, app: PravechatApp, text: str, seconds: float = 45) -> None:
     for _ in range(int(seconds / 0.05)):
         if any(text in line for line in app.chat_log.plain_lines()):
             return

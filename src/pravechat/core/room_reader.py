@@ -8,6 +8,7 @@ showed is delivered again to the next session (which drops what it had shown, by
 
 Lines written, in order::
 
+    {"opened": GROUP}                the user's reader group is open (a stalled one is restarted)
     {"history": MESSAGE}             already read, oldest first (up to the scrollback limit)
     {"ready": {"skipped": {...}}}    history done; live deliveries follow
     {"message": MESSAGE, "unread": bool}
@@ -91,12 +92,13 @@ async def serve(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
     stream = transport.ensure_room(room)
     with binding(f"opening {user}'s reader group on {room}"):
         # An existing group keeps its position; a new user starts at the tail.
-        group = transport.manager.create_reader_group(
-            reader_group_name(user, room), transport.scope, stream, True
-        )
+        group_name = reader_group_name(user, room)
+        group = transport.manager.create_reader_group(group_name, transport.scope, stream, True)
         # A reader left online by a crashed process: give its segment back first.
         group.reader_offline(READER_ID)
         boundary = offset_of(group.get_streamcut(), stream)
+    out.line({"opened": group_name})
+    out.flush()
     unread_before = transport.tail_offset(stream)
     history, skipped = await transport.read_until(stream, boundary, args.scrollback)
     recent = _RecentIds()

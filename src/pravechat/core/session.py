@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import fcntl
 import json
+import logging
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -18,6 +19,9 @@ from pravechat.core.room_reader import STOP_COMMAND, ReaderArgs
 from pravechat.core.transport import DEFAULT_SCROLLBACK, RoomWriter, Transport, TransportError
 
 _LINE_LIMIT = 1 << 20
+_JOIN_STAGE_TIMEOUT = 8.0
+_JOIN_ATTEMPTS = 3
+log = logging.getLogger("pravechat.session")
 _STOP_TIMEOUT = 3.0
 """How long close() lets the reader go offline: normally ~1 s (its pending slice), but the
 binding's reader_offline sometimes stalls for its 30 s request timeout. Past this the reader
@@ -162,13 +166,42 @@ class RoomSession:
         try:
             writer = await transport.open_writer(room)
             args = ReaderArgs(transport.uri, transport.scope, user, room, scrollback)
-            process = await spawn_reader(args, Path(f"{files}.log"))
+            process = await cls._start_reader(args, files)
             history, skipped = await cls._read_history(process, files)
         except BaseException:
             lock.close()
             raise
         seen = SeenLog(Path(f"{files}.seen"))
         return cls(user, room, writer, process, history, skipped, files, lock, seen)
+
+    @staticmethod
+    async def _start_reader(args: ReaderArgs, files: Path) -> "asyncio.subprocess.Process":
+        """Start the reader and wait until it holds the user's reader group.
+
+        The binding's blocking calls now and then stall for its 30 s request timeout (seen in
+        CI: a join that never got past the reader group). A reader that has not opened the
+        group within _JOIN_STAGE_TIMEOUT is killed and started again.
+        """
+        for attempt in range(1, _JOIN_ATTEMPTS + 1):
+            process = await spawn_reader(args, Path(f"{files}.log"))
+            assert process.stdout is not None
+            try:
+                line = await asyncio.wait_for(process.stdout.readline(), _JOIN_STAGE_TIMEOUT)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+                log.warning("room reader stalled opening the group (attempt %d)", attempt)
+                continue
+            if b'"opened"' in line:
+                return process
+            await process.wait()
+            item = json.loads(line) if line.startswith(b"{") else {}
+            detail = item.get("error") or _last_line(Path(f"{files}.log"))
+            raise TransportError(detail or f"the room reader exited ({process.returncode})")
+        raise TransportError(
+            f"Pravega did not open the reader group within {_JOIN_STAGE_TIMEOUT:.0f} s, "
+            f"{_JOIN_ATTEMPTS} times; is the server overloaded?"
+        )
 
     @staticmethod
     async def _read_history(
