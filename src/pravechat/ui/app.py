@@ -1,9 +1,10 @@
 """``pravechat --user tim``: the full-screen chat.
 
-A worker joins the room and turns the session's delivery batches into ``Delivered`` messages;
-the input's submit handler expands slash-commands (parsed in the core) and sends. Nothing here
-waits on Pravega in a way that freezes the screen: joining and reading run in the worker, the
-live reader in its own process, and a lost server shows in the status bar.
+A worker per followed room joins it and turns its session's delivery batches into
+``Delivered`` messages; another reads presence. The input's submit handler expands
+slash-commands (parsed in the core) and sends from a worker. Nothing here waits on Pravega in a
+way that freezes the screen: each live reader runs in a process of its own, and a lost server
+shows in the status bar.
 """
 
 import asyncio
@@ -32,8 +33,8 @@ from pravechat.ui.entries import Entry, EntryKind, message_entry
 from pravechat.ui.widgets import ChatInput, MemberList, RoomList, StatusBar
 
 KEYS_HELP = (
-    "keys: Enter sends, Ctrl+J starts a new line, PgUp/PgDn scroll, Tab completes, "
-    "Up/Down recall, Ctrl+Q quits"
+    "keys: Enter sends, Ctrl+J starts a new line, Tab completes, Up/Down recall, "
+    "Ctrl+N/Ctrl+P or Alt+1..9 switch rooms, PgUp/PgDn scroll, Ctrl+F finds, Ctrl+Q quits"
 )
 
 
