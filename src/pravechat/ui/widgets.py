@@ -12,10 +12,25 @@ from pravechat.core.commands import complete
 from pravechat.ui.entries import nick_style
 
 
-class StatusBar(Static):
+class _Shown(Static):
+    """A Static that re-renders (and re-lays out) only when what it shows changed: the app
+    calls show() on every delivery batch."""
+
+    _shown: object = None
+
+    def _changed(self, *what: object) -> bool:
+        if what == self._shown:
+            return False
+        self._shown = what
+        return True
+
+
+class StatusBar(_Shown):
     """user · #room · connection state · unread count."""
 
     def show(self, user: str, room: str, state: str, unread: int, search: str = "") -> None:
+        if not self._changed(user, room, state, unread, search):
+            return
         parts = [(user, "bold"), ("  #", "dim"), (room, "bold"), ("  ", ""), (state, "italic")]
         if unread:
             parts += [("  ", ""), (f"{unread} unread", "bold #e5c07b")]
@@ -24,10 +39,12 @@ class StatusBar(Static):
         self.update(Text.assemble(*parts))
 
 
-class RoomList(Static):
+class RoomList(_Shown):
     """The followed rooms: the current one highlighted, unseen counts on the others."""
 
     def show(self, rooms: list[tuple[str, int]], current: str) -> None:
+        if not self._changed(rooms, current):
+            return
         lines = Text()
         for number, (name, unseen) in enumerate(rooms, start=1):
             style = "reverse bold" if name == current else ("bold" if unseen else "")
@@ -39,10 +56,12 @@ class RoomList(Static):
         self.update(lines)
 
 
-class MemberList(Static):
+class MemberList(_Shown):
     """Who is in the shown room now, from presence heartbeats."""
 
     def show(self, members: list[str], user: str) -> None:
+        if not self._changed(members, user):
+            return
         lines = Text(f"here ({len(members)})\n", style="bold")
         for member in members:
             lines.append(member + "\n", style=nick_style(member) + Style(bold=member == user))
