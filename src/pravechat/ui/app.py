@@ -156,6 +156,7 @@ class PravechatApp(App[None]):
         self._presence_timeout = presence_timeout
         self._typing = typing
         self._typing_sent = 0.0
+        self._presence_started = False
         self._bell = bell
         self._notify_command = notify_command or []
         self.user = user
@@ -212,7 +213,12 @@ class PravechatApp(App[None]):
         for room in self._start_rooms:
             await self._follow(room)
         await self._switch(self._start_rooms[0])
-        if self._open_presence is not None:
+
+    def _start_presence(self) -> None:
+        """Once, after the first room is shown: its reader and presence's would otherwise
+        start together and compete for the CPU, delaying the screen the user waits for."""
+        if self._open_presence is not None and not self._presence_started:
+            self._presence_started = True
             self.run_worker(self._read_presence(), group="presence", exit_on_error=False)
             self.set_interval(1.0, self._expire_presence)
 
@@ -285,6 +291,7 @@ class PravechatApp(App[None]):
         view.state = "connected"
         view.log.add(message_entry(message, self.user) for message in event.session.history)
         self._local(EntryKind.INFO, f"you are in #{event.room} as {self.user}", event.room)
+        self._start_presence()
         if self.presence is not None:
             self.run_worker(self.presence.enter(event.room), group="announce")
         self._learn_nicks(m.sender for m in event.session.history)
