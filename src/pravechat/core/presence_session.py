@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, Literal
 
 from pravechat.core.paths import state_dir
@@ -22,8 +23,14 @@ class PresenceSession:
     """Announces ``user`` in ``rooms`` every HEARTBEAT seconds; iterate for all events."""
 
     def __init__(
-        self, transport: Transport, user: str, writer: Any, process: "asyncio.subprocess.Process"
+        self,
+        transport: Transport,
+        user: str,
+        writer: Any,
+        process: "asyncio.subprocess.Process",
+        log_path: Path,
     ) -> None:
+        self._log_path = log_path
         self.user = user
         self.rooms: set[str] = set()
         self._transport = transport
@@ -37,13 +44,14 @@ class PresenceSession:
         files = state_dir() / "sessions"
         files.mkdir(parents=True, exist_ok=True)
         args = ReaderArgs(transport.uri, transport.scope, user, "presence", 0, presence=True)
-        process = await spawn_reader(args, files / f"{transport.scope}.presence.{user}.log")
+        log_path = files / f"{transport.scope}.presence.{user}.log"
+        process = await spawn_reader(args, log_path)
         assert process.stdout is not None
         ready = await process.stdout.readline()
         if b'"ready"' not in ready:
             await process.wait()
             raise TransportError(f"the presence reader did not start: {ready[:200]!r}")
-        return cls(transport, user, writer, process)
+        return cls(transport, user, writer, process, log_path)
 
     async def announce(
         self, room: str, state: Literal["here", "left"] = "here", typing: bool = False
@@ -83,4 +91,4 @@ class PresenceSession:
         for room in sorted(self.rooms):
             with contextlib.suppress(TransportError):
                 await self.announce(room, "left")
-        await stop_reader(self._process)
+        await stop_reader(self._process, self._log_path)

@@ -105,9 +105,12 @@ async def spawn_reader(args: ReaderArgs, log: Path) -> "asyncio.subprocess.Proce
         )  # fmt: skip
 
 
-async def stop_reader(process: "asyncio.subprocess.Process") -> None:
+STALLED_OFFLINE = "reader did not go offline in time: killed; the next join recovers it"
+
+
+async def stop_reader(process: "asyncio.subprocess.Process", log_path: Path) -> None:
     """Ask a reader process to stop (it goes offline), draining its output; kill it past
-    _STOP_TIMEOUT."""
+    _STOP_TIMEOUT, saying so in its log."""
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(STOP_COMMAND)
     process.stdin.close()
@@ -122,6 +125,8 @@ async def stop_reader(process: "asyncio.subprocess.Process") -> None:
     except TimeoutError:
         process.kill()
         await process.wait()
+        with log_path.open("a") as log_file:
+            log_file.write(f"{STALLED_OFFLINE}\n")
 
 
 class RoomSession:
@@ -285,7 +290,7 @@ class RoomSession:
             self._pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._pump
-            await stop_reader(self._process)
+            await stop_reader(self._process, Path(f"{self._files}.log"))
             await self._writer.flush()
         finally:
             self._seen.close()
