@@ -110,6 +110,7 @@ async def main() -> None:
     parser.add_argument("--burst", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--scrollback", type=int, default=100_000)
     parser.add_argument("--controller", default="tcp://127.0.0.1:9090")
+    parser.add_argument("--launches", type=int, default=3, help="0 skips the launch timing")
     args = parser.parse_args()
     print("| measure | value |\n| --- | --- |")
     for count in args.burst:
@@ -120,7 +121,7 @@ async def main() -> None:
               f"{result['lag_max_ms']:.1f} |")  # fmt: skip
         print(f"| burst of {count:,}: RSS after, growth (MB) | {result['rss_mb']:.0f}, "
               f"{result['rss_growth_mb']:.0f} |")  # fmt: skip
-    launches = launch_to_ready(args.controller)
+    launches = launch_to_ready(args.controller, args.launches) if args.launches else []
     if launches:
         shown = ", ".join(f"{t:.2f}" for t in launches)
         print(f"| launch to ready, console script in tmux (s) | {shown} |")
