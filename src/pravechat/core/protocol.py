@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
 )
 
-from pravechat.core.errors import PravechatError
+from pravechat.core.errors import PravechatError, first_problem
 from pravechat.core.names import ROOM_PATTERN, USER_PATTERN, normalize_room, validate_user
 from pravechat.core.sanitize import sanitize_text
 
@@ -80,9 +80,7 @@ def new_message(room: str, sender: str, text: str, kind: Kind = Kind.CHAT) -> Ch
     try:
         return ChatMessage(room=room, sender=sender, kind=kind, text=text)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        reason = str(first.get("ctx", {}).get("error", first["msg"]))
+        field, reason = first_problem(error)
         raise PravechatError(f"cannot send: {field}: {reason}") from None
 
 

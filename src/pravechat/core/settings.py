@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from pravechat.core.errors import PravechatError
+from pravechat.core.errors import PravechatError, first_problem
 from pravechat.core.names import normalize_room, validate_scope, validate_user
 from pravechat.core.paths import config_dir
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, parse_controller_uri
@@ -83,7 +83,5 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        reason = str(first.get("ctx", {}).get("error", first["msg"]))
+        where, reason = first_problem(error)
         raise PravechatError(f"invalid setting {where}: {reason}") from None

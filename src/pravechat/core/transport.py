@@ -163,7 +163,7 @@ class Transport:
     async def write(self, writer: Any, text: str, routing_key: str) -> None:
         """One acknowledged write, taking its turn at the gate."""
         async with self.gate:
-            with binding("writing"):
+            with binding(f"writing to {routing_key}"):
                 await writer.write_event_async(text, routing_key)
 
     async def list_rooms(self) -> list[str]:
@@ -174,11 +174,7 @@ class Transport:
 
     async def open_writer(self, room: str) -> "RoomWriter":
         room = normalize_room(room)
-        async with self.gate:
-            stream = self.ensure_room(room)
-            with binding(f"opening a writer on {room}"):
-                writer = self.manager.create_writer(self.scope, stream)
-        return RoomWriter(writer, room, self)
+        return RoomWriter(await self.open_stream_writer(room_stream(room)), room, self)
 
     # --- bounded reads (blocking calls and futures in turn: run where nothing else reads) ---
 
@@ -255,9 +251,7 @@ class RoomWriter:
         if message.room != self.room:
             raise PravechatError(f"message for {message.room} sent to {self.room}")
         # One write at a time: concurrent writes are separate tokio tasks that may reorder.
-        async with self._transport.gate:
-            with binding(f"sending to {self.room}"):
-                await self._writer.write_event_async(message.to_json(), self.room)
+        await self._transport.write(self._writer, message.to_json(), self.room)
 
     async def flush(self) -> None:
         async with self._transport.gate:
