@@ -381,9 +381,6 @@ class PravechatApp(App[None]):
             self._local(EntryKind.INFO, text, change.room)
         self._show_status()
 
-    async def action_cycle_room(self, step: int) -> None:
-        await self.action_cycle_room_now(step)
-
     async def action_room_number(self, number: int) -> None:
         names = list(self.rooms)
         if number <= len(names):
@@ -448,7 +445,7 @@ class PravechatApp(App[None]):
                     self._local(EntryKind.ERROR, "this is your only room: /join another first")
                 else:
                     leaving = self.room
-                    await self.action_cycle_room_now(1)
+                    await self.action_cycle_room(1)
                     await self._leave(leaving)
                     self._show_status()
             case Action.ROOMS:
@@ -524,7 +521,7 @@ class PravechatApp(App[None]):
     def action_scroll(self, how: str) -> None:
         getattr(self.chat_log, how)(animate=False)
 
-    async def action_cycle_room_now(self, step: int) -> None:
+    async def action_cycle_room(self, step: int) -> None:
         names = list(self.rooms)
         await self._switch(names[(names.index(self.room) + step) % len(names)])
 

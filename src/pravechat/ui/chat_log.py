@@ -8,7 +8,6 @@ LRU cache of rendered lines. Appending a burst costs a line count per entry and 
 from bisect import bisect_right
 from collections.abc import Iterable
 
-from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -159,6 +158,3 @@ class ChatLog(ScrollView, can_focus=True):
             for index in range(len(self._entries))
             for strip in self._strips(index, width)
         ]
-
-
-__all__ = ["ChatLog", "Segment"]
