@@ -351,3 +351,26 @@ def test_refusing_a_line_of_stdin_names_it(pravega_uri: str, scope: str) -> None
     assert "stdin line 2" in result.stderr
     with pytest.raises(PravechatError):
         new_message("lobby", "tim", "x" * 4001)
+
+
+async def test_a_pipelined_batch_arrives_whole_in_order_after_single_sends(
+    transport: Transport, sessions: list[RoomSession]
+) -> None:
+    reader = await _join(transport, sessions, "reader")
+    writer = await transport.open_writer("lobby")
+    await writer.send(new_message("lobby", "bot", "before"))
+    await writer.send_batch([new_message("lobby", "bot", f"batch {n}") for n in range(2000)])
+    await writer.send(new_message("lobby", "bot", "after"))
+    texts = [d.message.text for d in await _take(reader, 2002)]
+    assert texts == ["before", *(f"batch {n}" for n in range(2000)), "after"]
+
+
+async def test_a_batch_for_another_room_is_refused_before_anything_is_sent(
+    transport: Transport,
+) -> None:
+    writer = await transport.open_writer("lobby")
+    with pytest.raises(PravechatError, match="sent to lobby"):
+        await writer.send_batch(
+            [new_message("lobby", "bot", "ok"), new_message("elsewhere", "bot", "no")]
+        )
+    assert await transport.history("lobby", 10) == []
