@@ -148,3 +148,13 @@ def test_decoding_valid_events_with_any_text_gives_safe_text(text: str, kind: st
 def test_decoding_any_json_object_never_raises(fields: dict[str, object]) -> None:
     result = decode_event(json.dumps(fields).encode())
     assert isinstance(result, ChatMessage | Skipped)
+
+
+@given(st.text(max_size=200), st.sampled_from(list(Kind)))
+def test_a_message_rebuilt_from_our_readers_json_equals_the_validated_one(
+    text: str, kind: Kind
+) -> None:
+    result = decode_event(_event(text=text, kind=str(kind)))
+    if isinstance(result, ChatMessage):
+        rebuilt = ChatMessage.from_trusted(json.loads(result.to_json()))
+        assert rebuilt == result and rebuilt.to_json() == result.to_json()

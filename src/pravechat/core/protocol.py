@@ -67,6 +67,19 @@ class ChatMessage(BaseModel):
         # The wire carries milliseconds; keep no more, so a message equals its decoded copy.
         return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
 
+    @classmethod
+    def from_trusted(cls, data: dict[str, Any]) -> "ChatMessage":
+        """Rebuild a message that a validating process of ours wrote with to_json.
+
+        Our room reader process validates and sanitizes every event it passes on; checking
+        each again in the session was half of its CPU per message (measured). Anything from
+        Pravega itself goes through decode_event instead.
+        """
+        return cls.model_construct(
+            v=1, id=data["id"], room=data["room"], sender=data["sender"], kind=Kind(data["kind"]),
+            text=data["text"], sent_at=datetime.fromisoformat(data["sent_at"]),
+        )  # fmt: skip
+
     def to_json(self) -> str:
         """The event as written to Pravega: compact UTF-8 JSON, fields in a stable order."""
         data = self.model_dump(mode="json")

@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Protocol, Self
@@ -67,8 +67,8 @@ class SeenLog:
             path.write_text("".join(f"{line}\n" for line in lines[-keep:]))
         self._handle = path.open("a")
 
-    def add(self, message_id: str) -> None:
-        self._handle.write(message_id + "\n")
+    def add(self, message_ids: Iterable[str]) -> None:
+        self._handle.write("".join(f"{message_id}\n" for message_id in message_ids))
         self._handle.flush()  # into the page cache: survives a SIGKILL of this process
 
     def close(self) -> None:
@@ -217,7 +217,7 @@ class RoomSession:
         while line := await process.stdout.readline():
             item = json.loads(line)
             if "history" in item:
-                history.append(ChatMessage.model_validate(item["history"]))
+                history.append(ChatMessage.from_trusted(item["history"]))
             elif "ready" in item:
                 skipped = Counter({SkipReason(k): v for k, v in item["ready"]["skipped"].items()})
                 return history, skipped
@@ -234,7 +234,7 @@ class RoomSession:
             while line := await self._process.stdout.readline():
                 item = json.loads(line)
                 if "message" in item:
-                    message = ChatMessage.model_validate(item["message"])
+                    message = ChatMessage.from_trusted(item["message"])
                     unread = item["unread"] and message.id not in self._seen.ids
                     await self._queue.put(Delivery(message, unread))
                 elif "skipped" in item:
@@ -260,20 +260,24 @@ class RoomSession:
         burst of thousands as a few updates instead of thousands."""
         while (item := await self._queue.get()) is not None:
             batch: list[Delivery] = []
+            failure: TransportError | None = None
             while True:
                 if isinstance(item, TransportError):
-                    if batch:
-                        yield batch
-                    raise item
-                self._seen.add(item.message.id)
+                    failure = item
+                    break
                 batch.append(item)
                 if len(batch) >= max_size or self._queue.empty():
                     break
                 item = self._queue.get_nowait()
                 if item is None:
-                    yield batch
-                    return
-            yield batch
+                    break
+            if batch:
+                self._seen.add(delivery.message.id for delivery in batch)  # one write a batch
+                yield batch
+            if failure is not None:
+                raise failure
+            if item is None:
+                return
 
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
         """Frame, send and await the acknowledgement; returns the message sent."""
