@@ -13,7 +13,8 @@ import gc
 import signal
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from textual import work
@@ -113,10 +114,12 @@ class RoomView:
     unseen: int = 0
     """Messages that arrived while another room was shown."""
     divider_shown: bool = False
+    shown: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the last batch posted has been put on the log."""
 
 
 class PravechatApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "pravechat"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [  # noqa: RUF012 (Textual's own style)
@@ -259,8 +262,14 @@ class PravechatApp(App[None]):
             return
         self.post_message(Joined(room, session))
         try:
+            view = self.rooms[room]
             async for batch in session.batches():
+                # One batch in the app's queue at a time: a catch-up of 100,000 messages
+                # queued whole would hold key presses back for a second (measured); waiting
+                # lets keys in between batches, which grow while the screen is busy.
+                view.shown.clear()
                 self.post_message(Delivered(room, batch))
+                await view.shown.wait()
         except PravechatError as error:
             self.post_message(ConnectionState(room, "disconnected", str(error)))
 
@@ -301,6 +310,7 @@ class PravechatApp(App[None]):
         view = self.rooms.get(event.room)
         if view is None:
             return
+        view.shown.set()
         entries: list[Entry] = []
         for delivery in event.deliveries:
             if delivery.unread:

@@ -7,14 +7,17 @@ from pravechat.core.transport import Transport
 from pravechat.ui.app import PravechatApp
 
 
-def build_app(settings: Settings, transport: Transport) -> PravechatApp:
+def build_app(
+    settings: Settings, transport: Transport, app_class: type[PravechatApp] = PravechatApp
+) -> PravechatApp:
+    """``app_class`` lets a benchmark or a test observe the real app from a subclass."""
     user = settings.user
     assert user is not None
 
     async def connect(room: str) -> ChatSession:
         return await RoomSession.open(transport, user, room, settings.history)
 
-    return PravechatApp(
+    return app_class(
         user,
         settings.room,
         connect,
