@@ -29,10 +29,7 @@ stop: setup
 	$(BIN)/pravechat server stop
 
 bench: server
-	$(BIN)/python -m benchmarks.core_path
-	$(BIN)/python -m benchmarks.ui
-	$(BIN)/python -m benchmarks.rooms
-	$(BIN)/python -m benchmarks.presence
+	$(BIN)/python -m benchmarks
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -12,7 +12,7 @@ import subprocess
 import time
 import uuid
 
-from benchmarks.ui import _lag_sampler
+from benchmarks.ingest import _lag_sampler
 from pravechat.core.process import exit_process
 from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
