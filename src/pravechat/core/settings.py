@@ -13,6 +13,10 @@ from pravechat.core.paths import config_dir
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, parse_controller_uri
 from pravechat.core.transport import DEFAULT_SCOPE, DEFAULT_SCROLLBACK
 
+DEFAULT_SCREEN_SCROLLBACK = 10_000
+"""Per room, as WeeChat keeps 4,096 lines a buffer: about 0.7 KB a message in memory, while
+the room's whole history stays in Pravega (`pravechat history`)."""
+
 ENV_PREFIX = "PRAVECHAT_"
 ENV_SETTINGS = ("user", "room", "controller", "scope", "history", "scrollback", "bell")
 
@@ -28,8 +32,8 @@ class Settings(BaseModel):
     scope: str = DEFAULT_SCOPE
     history: int = Field(DEFAULT_SCROLLBACK, ge=0, le=1_000_000)
     """Messages of history loaded when joining a room."""
-    scrollback: int = Field(100_000, ge=100, le=10_000_000)
-    """Messages the screen keeps; older ones scroll out (they stay in Pravega)."""
+    scrollback: int = Field(DEFAULT_SCREEN_SCROLLBACK, ge=100, le=10_000_000)
+    """Messages the screen keeps per room; older ones scroll out (they stay in Pravega)."""
     typing: bool = False
     """Tell others when you type, and show when they do (off: privacy first)."""
     bell: bool = True

@@ -144,7 +144,7 @@ class PravechatApp(App[None]):
         room: str,
         connect: Connector,
         list_rooms: RoomLister,
-        scrollback: int = 100_000,
+        scrollback: int = 10_000,
         bell: bool = True,
         notify_command: list[str] | None = None,
         more_rooms: list[str] | None = None,
