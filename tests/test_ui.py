@@ -268,3 +268,27 @@ async def test_typing_indicator_only_when_enabled(enabled: bool) -> None:
         await pilot.pause(0.1)
         status = str(app.query_one("#status").render())
         assert ("alex typing…" in status) is enabled
+
+
+async def test_line_accounting_holds_when_the_oldest_scroll_out() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, scrollback=100)
+    texts = ["short", "wide 漢字 " * 12, "tab\there " * 9, "long words " * 30, "ends"]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for start in range(0, 400, 50):
+            chat.current.deliver(
+                *(message("alex", f"{n} {texts[n % len(texts)]}") for n in range(start, start + 50))
+            )
+            await pilot.pause(0.05)
+        log = app.chat_log
+        assert log.virtual_size.height == len(log.plain_lines())
+        assert log.entries[-1].text.startswith("399 ")
+        # Scrolled up, the lines being read stay put while the oldest scroll out.
+        log.scroll_to(y=log.max_scroll_y - 5, animate=False, immediate=True)
+        await pilot.pause()
+        shown = log.render_line(0).text
+        chat.current.deliver(*(message("alex", f"{n} more") for n in range(400, 460)))
+        await pilot.pause(0.2)
+        assert log.render_line(0).text == shown
+        assert log.virtual_size.height == len(log.plain_lines())

@@ -57,14 +57,25 @@ class ChatLog(ScrollView, can_focus=True):
             self._starts.append(self._total_lines)
             self._total_lines += line_count(entry, width, console)
         if len(self._entries) > self.max_entries * 1.1:
-            self._drop_oldest(len(self._entries) - self.max_entries)
+            dropped_lines = self._drop_oldest(len(self._entries) - self.max_entries)
+            if not follow:  # keep the lines being read where they are
+                self.scroll_to(y=max(0, self.scroll_y - dropped_lines), animate=False,
+                               immediate=True)  # fmt: skip
         self._update_size(follow)
 
-    def _drop_oldest(self, count: int) -> None:
+    def _drop_oldest(self, count: int) -> int:
+        """Forget the oldest entries; returns how many lines they took.
+
+        The others keep their line counts (the width is the same): no reflow. Reflowing the
+        whole scrollback on every batch made a catch-up crawl at 700 msg/s (measured).
+        """
         self.end_search()  # its entry indexes would be off
-        self._first_seq += count
+        shift = self._starts[count] if count < len(self._starts) else self._total_lines
+        self._first_seq += count  # cached strips stay keyed by sequence number
         del self._entries[:count]
-        self._reflow()
+        self._starts = [start - shift for start in self._starts[count:]]
+        self._total_lines -= shift
+        return shift
 
     def _text_width(self) -> int:
         return max(20, self.scrollable_content_region.width or self.size.width or 80)

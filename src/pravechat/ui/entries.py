@@ -9,6 +9,7 @@ import zlib
 from dataclasses import dataclass
 from enum import Enum
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -107,7 +108,7 @@ def render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
 
 
 def line_count(entry: Entry, width: int, console: Console) -> int:
-    """How many lines the entry takes; short single-line entries skip the wrapping."""
+    """How many lines the entry takes; an entry that fits on one line skips the wrapping."""
     if entry.kind is EntryKind.DIVIDER:
         return 1
     text = (
@@ -115,6 +116,8 @@ def line_count(entry: Entry, width: int, console: Console) -> int:
         if entry.message is None or entry.message.kind is not Kind.ACTION
         else (f"{entry.message.sender} {entry.text}")
     )
-    if "\n" not in text and len(text) * 2 <= max(10, width - PREFIX_WIDTH):
-        return 1  # even if every character were double width, it fits
+    if "\n" not in text and "\t" not in text:  # a tab takes up to 8 cells
+        room = max(10, width - PREFIX_WIDTH)
+        if len(text) * 2 <= room or cell_len(text) <= room:  # the first needs no measuring
+            return 1
     return len(render_entry(entry, width, console))
