@@ -80,21 +80,28 @@ def single_offset(cut: Any, what: str) -> int:
     return int(next(iter(offsets.values())))
 
 
-async def read_slice(reader: Any, stream: str) -> list[Event]:
-    """Acquire one slice, decode it, release it: one sequential step of a read loop."""
+async def read_raw_slice(reader: Any, stream: str) -> list[tuple[int, int, bytes]]:
+    """Acquire one slice, release it: (offset, end, data) of each event, undecoded."""
     with binding(f"reading {stream}"):
         segment_slice = await reader.get_segment_slice_async()
     try:
-        events: list[Event] = []
+        events: list[tuple[int, int, bytes]] = []
         for event in segment_slice:
             data = event.data()
             offset = int(event.offset())
-            end = offset + EVENT_HEADER_BYTES + len(data)
-            events.append(Event(offset, end, decode_event(data)))
+            events.append((offset, offset + EVENT_HEADER_BYTES + len(data), data))
         return events
     finally:
         with binding(f"releasing a slice of {stream}"):
             reader.release_segment(segment_slice)
+
+
+async def read_slice(reader: Any, stream: str) -> list[Event]:
+    """Acquire one slice, decode it, release it: one sequential step of a read loop."""
+    return [
+        Event(offset, end, decode_event(data))
+        for offset, end, data in await read_raw_slice(reader, stream)
+    ]
 
 
 class Transport:
@@ -204,11 +211,16 @@ class Transport:
     async def read_until(
         self, stream: str, stop: int, limit: int
     ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
-        """The last ``limit`` messages that end at or before offset ``stop``, in order."""
-        kept: deque[ChatMessage] = deque(maxlen=max(limit, 0))
+        """The messages among the last ``limit`` events that end at or before offset
+        ``stop``, in order (events that are not valid messages are counted, not shown).
+
+        Events have no index: it reads from the head, but decodes only the last ``limit``
+        (decoding every event made a newcomer to a 100,000-message room wait 5 s).
+        """
+        raw: deque[bytes] = deque(maxlen=max(limit, 0))
         skipped: Counter[SkipReason] = Counter()
         if stop <= 0 or limit <= 0:
-            return list(kept), skipped
+            return [], skipped
         name, group = self._temporary_group(stream, from_tail=False)
         with binding(f"reading {stream}"):
             reader = group.create_reader(READER_ID)
@@ -216,24 +228,28 @@ class Transport:
             idle = 0
             reached = False
             while not reached and idle < _IDLE_SLICES_BEFORE_GIVING_UP:
-                events = await read_slice(reader, stream)
+                events = await read_raw_slice(reader, stream)
                 idle = 0 if events else idle + 1
-                for event in events:
-                    if event.offset >= stop:
+                for offset, end, data in events:
+                    if offset >= stop:
                         reached = True
                         break
-                    if isinstance(event.decoded, Skipped):
-                        skipped[event.decoded.reason] += 1
-                    else:
-                        kept.append(event.decoded)
-                    if event.end >= stop:
+                    raw.append(data)
+                    if end >= stop:
                         reached = True
                         break
         finally:
             with binding(f"closing the reader of {stream}"):
                 reader.reader_offline()
             self._delete_group(name)
-        return list(kept), skipped
+        kept: list[ChatMessage] = []
+        for data in raw:
+            decoded = decode_event(data)
+            if isinstance(decoded, Skipped):
+                skipped[decoded.reason] += 1
+            else:
+                kept.append(decoded)
+        return kept, skipped
 
     async def history(self, room: str, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]:
         """The room's retained messages (the last ``limit``), in order."""

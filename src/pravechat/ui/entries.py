@@ -120,4 +120,5 @@ def line_count(entry: Entry, width: int, console: Console) -> int:
         room = max(10, width - PREFIX_WIDTH)
         if len(text) * 2 <= room or cell_len(text) <= room:  # the first needs no measuring
             return 1
-    return len(render_entry(entry, width, console))
+    text_width = max(10, width - PREFIX_WIDTH)  # as render_entry wraps, without the prefixes
+    return len(_body(entry).wrap(console, text_width, no_wrap=False)) or 1
