@@ -9,7 +9,7 @@ from pravechat.ui.entries import Entry, EntryKind, line_count, message_entry, re
 from tests.fakes import message
 
 _TEXT = st.text(
-    st.sampled_from(list("abc xyz-\t\n") + ["漢", "字", "\u200b", "\u202e", "é", "👍"]),
+    st.sampled_from([*"abc xyz-\t\n", "漢", "字", "\u200b", "\u202e", "é", "👍"]),
     max_size=300,
 )
 
