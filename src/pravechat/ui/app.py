@@ -412,9 +412,17 @@ class PravechatApp(App[None]):
         A full collection walks every object: with 100,000 messages kept, each took 50-220 ms
         (measured) and froze typing. Kept messages live long and form no cycles, so they are
         frozen (gc.freeze) once enough have arrived; refcounting still frees them on eviction.
+        Frozen objects that later become cyclic garbage are never freed: freezing as is
+        leaked 0.9 objects a message, 100 MB over a 1,000,000-message catch-up (measured),
+        mostly rendered strips, which hold caches in cycles. So the logs drop their rendered
+        strips (only the visible ones come back) and a collection runs first; it walks only
+        what arrived since the last freeze.
         """
         self._unfrozen += added
         if self._unfrozen >= 5_000:
+            for view in self.rooms.values():
+                view.log.forget_rendered()
+            gc.collect()
             gc.freeze()
             self._unfrozen = 0
 
@@ -472,6 +480,9 @@ class PravechatApp(App[None]):
             case Action.ERROR:
                 self._local(EntryKind.ERROR, command.text)
         chat_input.remember(line)
+
+    def on_chat_input_refused(self, event: ChatInput.Refused) -> None:
+        self._local(EntryKind.ERROR, event.reason)
 
     def _can_send(self, text: str, kind: Kind) -> bool:
         """Refuse, with a local error line, what could never be sent (nothing is sent)."""

@@ -173,6 +173,10 @@ class ChatLog(ScrollView, can_focus=True):
             self._cache[key] = strips
         return strips
 
+    def forget_rendered(self) -> None:
+        """Drop the rendered strips kept for reuse; what is shown is rendered again."""
+        self._cache.clear()
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()  # the cached strips carry the old colours
