@@ -292,3 +292,28 @@ async def test_line_accounting_holds_when_the_oldest_scroll_out() -> None:
         await pilot.pause(0.2)
         assert log.render_line(0).text == shown
         assert log.virtual_size.height == len(log.plain_lines())
+
+
+async def test_a_megabyte_paste_is_refused_and_the_input_keeps_its_text() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.chat_input.value = "my draft"
+        app.post_message(events.Paste("y" * (1 << 20)))
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [m.text for m in chat.current.sent] == ["my draft"]  # the paste never got in
+        assert any("1,048,576 characters refused" in line for line in app.chat_log.plain_lines())
+
+
+async def test_a_paste_within_the_limit_goes_in_once() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.chat_input.value = "say: "
+        app.post_message(events.Paste("x" * 4000))
+        await pilot.pause()
+        assert app.chat_input.value == "say: " + "x" * 4000

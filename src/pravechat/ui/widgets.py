@@ -9,6 +9,7 @@ from textual.message import Message
 from textual.widgets import Static, TextArea
 
 from pravechat.core.commands import complete
+from pravechat.core.protocol import MAX_TEXT_LENGTH
 from pravechat.ui.entries import nick_style
 
 
@@ -94,6 +95,13 @@ class ChatInput(TextArea):
             super().__init__()
             self.value = value
 
+    class Refused(Message):
+        """Something was not let into the input; ``reason`` says what and why."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
     def __init__(self, placeholder: str = "", **kwargs: object) -> None:
         super().__init__(
             soft_wrap=True,
@@ -124,6 +132,20 @@ class ChatInput(TextArea):
         event.stop()
         event.prevent_default()
         await self.run_action(action)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        """A paste that could never be sent is refused whole, and the input keeps its text
+        (inserting a megabyte would also stall the screen)."""
+        if len(event.text) > MAX_TEXT_LENGTH:
+            event.stop()
+            event.prevent_default()
+            self.post_message(
+                self.Refused(
+                    f"paste of {len(event.text):,} characters refused: a message holds at most "
+                    f"{MAX_TEXT_LENGTH:,}; nothing was sent"
+                )
+            )
+        # else TextArea._on_paste inserts it: Textual calls each class's handler in turn
 
     def action_submit(self) -> None:
         """Hand the text over and clear at once, in order with the keys that follow it; the
