@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 USER ?= $(shell id -un)
 
-.PHONY: setup run test server stop lint bench clean
+.PHONY: setup run test soak server stop lint bench clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,9 @@ run: server
 
 test: server
 	$(BIN)/pytest
+
+soak: server
+	PRAVECHAT_LOAD_CLIENTS=20 PRAVECHAT_LOAD_MESSAGES=500 $(BIN)/pytest -s tests/test_load.py
 
 stop: setup
 	$(BIN)/pravechat server stop
