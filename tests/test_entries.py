@@ -42,8 +42,8 @@ def test_hostile_events_render_without_escapes_and_stay_aligned(
     parts: list[str], width: int
 ) -> None:
     text = "".join(parts) or "x"
-    event = json.dumps({"v": 1, "id": "a" * 32, "room": "lobby", "sender": "mallory",
-                        "kind": "chat", "text": text, "sent_at": "2026-11-27T09:30:00Z"})  # fmt: skip
+    fields = {"v": 1, "id": "a" * 32, "room": "lobby", "sender": "mallory", "kind": "chat"}
+    event = json.dumps({**fields, "text": text, "sent_at": "2026-11-27T09:30:00Z"})
     decoded = decode_event(event.encode())
     if isinstance(decoded, Skipped):
         return  # refused, e.g. too long once sanitized
