@@ -33,17 +33,27 @@ def end_marker(tag: str, writer: str, count: int) -> str:
 
 @dataclass
 class Phase:
-    """``count`` messages at ``rate`` per second, all tagged ``tag``: ``[TAG@]RATE:COUNT``."""
+    """``count`` messages at ``rate`` per second, all tagged ``tag``: ``[TAG@]RATE:COUNT``;
+    or, with ``TAG@idle:SECONDS``, nothing for as long as another sender's phase lasts."""
 
     tag: str
     rate: float
     count: int
+    idle_seconds: float = 0.0
 
     @classmethod
     def parse(cls, spec: str) -> "Phase":
         tag, _, load = spec.rpartition("@")
         rate, count = load.split(":")
+        if rate == "idle":
+            return cls(tag, 0.0, 0, float(count))
         return cls(tag or f"r{rate}", float(rate), int(count))
+
+    @property
+    def spec(self) -> str:
+        if self.idle_seconds:
+            return f"{self.tag}@idle:{self.idle_seconds:g}"
+        return f"{self.tag}@{self.rate:g}:{self.count}"
 
 
 @dataclass
@@ -106,6 +116,9 @@ async def send_phases(
     Returns how long each phase took to send, which says whether the rate was offered."""
     took = []
     for phase in phases:
+        if phase.idle_seconds:
+            await asyncio.sleep(phase.idle_seconds + pause)
+            continue
         began = time.monotonic()
         for seq in range(phase.count):
             delay = began + seq / phase.rate - time.monotonic()
@@ -125,6 +138,9 @@ async def send_phases_batched(
     """As send_phases, but whatever is due at once goes out as one batch: a bot's way."""
     took = []
     for phase in phases:
+        if phase.idle_seconds:
+            await asyncio.sleep(phase.idle_seconds + pause)
+            continue
         began = time.monotonic()
         sent = 0
         while sent < phase.count:

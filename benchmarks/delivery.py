@@ -61,22 +61,25 @@ def _split(phases: list[Phase], typist: float) -> tuple[list[Phase], list[Phase]
         seconds = phase.count / phase.rate
         rate = min(phase.rate, typist)
         typed.append(Phase(phase.tag, rate, round(rate * seconds)))
-        if phase.rate > rate:
-            rest = phase.rate - rate
-            bot.append(Phase(f"{phase.tag}bot", rest, round(rest * seconds)))
+        rest = phase.rate - rate
+        bot.append(
+            Phase(f"{phase.tag}bot", rest, round(rest * seconds))
+            if rest > 0
+            else Phase(f"{phase.tag}bot", 0.0, 0, idle_seconds=seconds)  # keeps in step with A
+        )
     return typed, bot
 
 
 def _start_senders(system: str, endpoint: list[str], phases: list[Phase], typist: float,
                    agents: Agents, delay: float) -> list[str]:  # fmt: skip
     def specs(of: list[Phase]) -> list[str]:
-        return [f"{p.tag}@{p.rate:g}:{p.count}" for p in of]
+        return [p.spec for p in of]
 
     start = str(now_ns() + int(delay * 1e9))
     if system == "pravechat":
         typed, bot = _split(phases, typist)
         agents.start(MODULES[system], "tx", "sender", *endpoint, "tx", start, *specs(typed))
-        if bot:  # the bot's phases end together with A's, and A's DONE follows them
+        if any(p.count for p in bot):  # phase by phase in step with A; A's DONE comes last
             agents.start(BOT, "bot", "sender", *endpoint, "bot", "bot", start, *specs(bot))
             return ["tx", "bot"]
         return ["tx"]
