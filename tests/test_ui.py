@@ -1,5 +1,7 @@
 """The chat screen's behaviour, driven with Textual's Pilot over a fake session."""
 
+import asyncio
+
 import pytest
 from textual import events
 
@@ -17,6 +19,16 @@ HOSTILE = [
 
 def make_app(chat: FakeChat) -> PravechatApp:
     return PravechatApp(chat.user, "lobby", chat.connect, chat.list_rooms)
+
+
+async def _until(pilot: object, app: PravechatApp, last: str) -> None:
+    """Wait until the log ends with a line starting ``last`` (a loaded machine takes its
+    time; nothing is timed)."""
+    log = app.chat_log
+    async with asyncio.timeout(30):
+        while not (log.entries and log.entries[-1].text.startswith(last)):
+            await pilot.pause(0.05)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
 
 
 async def _type(pilot: object, app: PravechatApp, line: str) -> None:
@@ -149,7 +161,7 @@ async def test_a_burst_is_rendered_in_batches_and_the_log_stays_bounded() -> Non
         await pilot.pause()
         for start in range(0, 5000, 500):
             chat.current.deliver(*(message("alex", f"m{n}") for n in range(start, start + 500)))
-        await pilot.pause(0.3)
+        await _until(pilot, app, "m4999")
         entries = app.chat_log.entries
         assert len(entries) <= 1100
         assert entries[-1].text == "m4999"
@@ -280,7 +292,7 @@ async def test_line_accounting_holds_when_the_oldest_scroll_out() -> None:
             chat.current.deliver(
                 *(message("alex", f"{n} {texts[n % len(texts)]}") for n in range(start, start + 50))
             )
-            await pilot.pause(0.05)
+        await _until(pilot, app, "399 ")
         log = app.chat_log
         assert log.virtual_size.height == len(log.plain_lines())
         assert log.entries[-1].text.startswith("399 ")
@@ -289,7 +301,7 @@ async def test_line_accounting_holds_when_the_oldest_scroll_out() -> None:
         await pilot.pause()
         shown = log.render_line(0).text
         chat.current.deliver(*(message("alex", f"{n} more") for n in range(400, 460)))
-        await pilot.pause(0.2)
+        await _until(pilot, app, "459 more")
         assert log.render_line(0).text == shown
         assert log.virtual_size.height == len(log.plain_lines())
 

@@ -427,11 +427,15 @@ class PravechatApp(App[None]):
             self._unfrozen = 0
 
     def _learn_nicks(self, nicks: object) -> None:
-        known = set(self.chat_input.nicks)
+        inputs = self.query(ChatInput)
+        if not inputs:  # the screen is being torn down while a last batch arrives
+            return
+        chat_input = inputs.first()
+        known = set(chat_input.nicks)
         for nick in nicks:  # type: ignore[attr-defined]
             if nick not in known:
                 known.add(nick)
-                self.chat_input.nicks.append(nick)
+                chat_input.nicks.append(nick)
 
     # --- input ---------------------------------------------------------------------------
 
