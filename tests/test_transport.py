@@ -349,6 +349,8 @@ def test_refusing_a_line_of_stdin_names_it(pravega_uri: str, scope: str) -> None
     )  # fmt: skip
     assert result.returncode == 1
     assert "stdin line 2" in result.stderr
+    sent = run_cli("history", "lobby", f"--controller={pravega_uri}", f"--scope={scope}")
+    assert sent.stdout.rstrip().endswith("<tim> fine")  # what came before it was sent
     with pytest.raises(PravechatError):
         new_message("lobby", "tim", "x" * 4001)
 
@@ -374,3 +376,29 @@ async def test_a_batch_for_another_room_is_refused_before_anything_is_sent(
             [new_message("lobby", "bot", "ok"), new_message("elsewhere", "bot", "no")]
         )
     assert await transport.history("lobby", 10) == []
+
+
+async def test_send_from_a_pipe_sends_each_line_as_it_comes(
+    transport: Transport, sessions: list[RoomSession], pravega_uri: str, scope: str
+) -> None:
+    reader = await _join(transport, sessions, "reader")
+    sender = subprocess.Popen(
+        [sys.executable, "-m", "pravechat", "send", "--user=bot", f"--controller={pravega_uri}",
+         f"--scope={scope}", "-"],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert sender.stdin is not None
+    try:
+        for line in ("first", "second"):
+            sender.stdin.write(line + "\n")
+            sender.stdin.flush()  # the pipe stays open: no end of input to wait for
+            [got] = await _take(reader, 1, timeout=30)
+            assert got.message.text == line
+        sender.stdin.write("".join(f"bulk {n}\n" for n in range(3000)))
+        sender.stdin.close()
+        assert [d.message.text for d in await _take(reader, 3000, timeout=60)] == [
+            f"bulk {n}" for n in range(3000)
+        ]
+        assert sender.wait(timeout=30) == 0
+    finally:
+        sender.kill()

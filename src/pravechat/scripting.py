@@ -1,6 +1,8 @@
 """``pravechat send`` and ``pravechat history``: the chat from scripts and bots."""
 
 import asyncio
+import codecs
+import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator
@@ -41,30 +43,49 @@ def send(
     """Send a message; exits 0 once Pravega has acknowledged every message."""
     _sigterm_as_interrupt()
     kind = Kind.ACTION if me else Kind.CHAT
-    messages: Iterable[ChatMessage]
+    batches: Iterable[list[ChatMessage]]
     if text == ["-"]:
-        messages = _stdin_messages(room, user, kind)
+        batches = _stdin_batches(room, user, kind)
     else:
-        messages = [new_message(room, user, " ".join(text), kind)]
+        batches = [[new_message(room, user, " ".join(text), kind)]]
     transport = Transport.connect(controller, scope)
-    asyncio.run(_send_all(transport, room, messages))
+    asyncio.run(_send_all(transport, room, batches))
 
 
-def _stdin_messages(room: str, user: str, kind: Kind) -> Iterator[ChatMessage]:
-    """One message per non-blank line; a refused line stops the run, naming its number."""
-    for number, line in enumerate(sys.stdin, start=1):
-        if line.strip():
+def _stdin_batches(room: str, user: str, kind: Kind) -> Iterator[list[ChatMessage]]:
+    """One message per non-blank line, in lists of the lines that arrived together: a file of
+    a million lines goes out pipelined, a line written into a pipe goes out at once. A
+    refused line stops the run, naming its number, after the lines before it are sent."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    number, partial = 0, ""
+    while True:
+        chunk = os.read(sys.stdin.fileno(), 1 << 16)  # what has arrived, up to 64 KiB
+        *lines, partial = (partial + decoder.decode(chunk, final=not chunk)).split("\n")
+        if not chunk and partial:
+            lines, partial = [*lines, partial], ""
+        batch: list[ChatMessage] = []
+        for line in lines:
+            number += 1
+            if not line.strip():
+                continue
             try:
-                yield new_message(room, user, line.rstrip("\n"), kind)
+                batch.append(new_message(room, user, line, kind))
             except PravechatError as error:
+                yield batch
                 raise PravechatError(f"stdin line {number}: {error}") from None
+        yield batch
+        if not chunk:
+            return
 
 
-async def _send_all(transport: Transport, room: str, messages: Iterable[ChatMessage]) -> None:
+async def _send_all(transport: Transport, room: str, batches: Iterable[list[ChatMessage]]) -> None:
     writer = await transport.open_writer(room)
     try:
-        for message in messages:
-            await writer.send(message)
+        for batch in batches:
+            if len(batch) == 1:
+                await writer.send(batch[0])
+            elif batch:
+                await writer.send_batch(batch)
     finally:
         await writer.flush()
 
