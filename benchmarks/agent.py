@@ -111,31 +111,23 @@ async def send_phases(
     send: Callable[[str], Awaitable[None]], phases: Sequence[Phase], writer: str = "w0",
     pause: float = 1.0,
 ) -> list[float]:  # fmt: skip
-    """Open loop: message n of a phase is due at n/rate; a sender that falls behind catches
-    up, and the delay shows in the latency rather than being hidden by a slower schedule.
-    Returns how long each phase took to send, which says whether the rate was offered."""
-    took = []
-    for phase in phases:
-        if phase.idle_seconds:
-            await asyncio.sleep(phase.idle_seconds + pause)
-            continue
-        began = time.monotonic()
-        for seq in range(phase.count):
-            delay = began + seq / phase.rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await send(stamp(phase.tag, writer, seq))
-        took.append(time.monotonic() - began)
-        await send(end_marker(phase.tag, writer, phase.count))
-        await asyncio.sleep(pause)
-    return took
+    """As send_phases_batched, one message at a time (as a person sends them)."""
+
+    async def one_by_one(texts: list[str]) -> None:
+        for text in texts:
+            await send(text)
+
+    return await send_phases_batched(one_by_one, phases, writer, pause)
 
 
 async def send_phases_batched(
     send_batch: Callable[[list[str]], Awaitable[None]], phases: Sequence[Phase],
-    writer: str = "w0", pause: float = 1.0, tick: float = 0.001,
+    writer: str = "w0", pause: float = 1.0,
 ) -> list[float]:  # fmt: skip
-    """As send_phases, but whatever is due at once goes out as one batch: a bot's way."""
+    """Open loop: message n of a phase is due at n/rate, and whatever is due goes out as one
+    batch. A sender that falls behind catches up, and the delay shows in the latency rather
+    than being hidden by a slower schedule (each message is stamped when it is due or later).
+    Returns how long each phase took to send, which says whether the rate was offered."""
     took = []
     for phase in phases:
         if phase.idle_seconds:
@@ -144,12 +136,13 @@ async def send_phases_batched(
         began = time.monotonic()
         sent = 0
         while sent < phase.count:
-            due = min(phase.count, int((time.monotonic() - began) * phase.rate) + 1)
+            now = time.monotonic()
+            due = min(phase.count, int((now - began) * phase.rate) + 1)
             if due > sent:
                 await send_batch([stamp(phase.tag, writer, seq) for seq in range(sent, due)])
                 sent = due
             else:
-                await asyncio.sleep(tick)
+                await asyncio.sleep(began + sent / phase.rate - now)
         took.append(time.monotonic() - began)
         await send_batch([end_marker(phase.tag, writer, phase.count)])
         await asyncio.sleep(pause)
