@@ -34,6 +34,9 @@ class ObservedApp(PravechatApp):
     expect_unread = 0
     start_ns = 0
     unread_shown = 0
+    history_shown = -1
+    """Messages of history on screen once joined; -1 until then."""
+    files_ready = False
     recorder: Recorder
 
     def on_joined(self, event: Joined) -> None:
@@ -60,9 +63,6 @@ class ObservedApp(PravechatApp):
         if self.recorder.done and self.role == "receiver":
             self.files.done(self.recorder.results())
             self.exit()
-
-    files_ready = False
-    history_shown = -1
 
     def _maybe_ready(self) -> None:
         if self.history_shown >= 0 and self.unread_shown >= self.expect_unread:

@@ -12,15 +12,11 @@ import sys
 import time
 import uuid
 
+from benchmarks.results import percentile
 from pravechat.core.process import exit_process
 from pravechat.core.protocol import new_message
 from pravechat.core.session import RoomSession
 from pravechat.core.transport import Transport
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def send_loop_rate(transport: Transport, count: int) -> float:
@@ -110,7 +106,7 @@ async def main() -> None:
     delays = await latency(transport, args.latency, args.interval)
     rows += [
         (f"delivery latency p50 over {len(delays)} (ms)", f"{statistics.median(delays):.2f}"),
-        (f"delivery latency p99 over {len(delays)} (ms)", f"{_percentile(delays, 0.99):.2f}"),
+        (f"delivery latency p99 over {len(delays)} (ms)", f"{percentile(delays, 0.99):.2f}"),
         (f"delivery latency max over {len(delays)} (ms)", f"{max(delays):.2f}"),
     ]
     print("| measure | value |\n| --- | --- |")

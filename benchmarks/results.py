@@ -1,6 +1,7 @@
 """Summaries, the bench-results/*.json files and the markdown table every benchmark prints."""
 
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -17,7 +18,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
 
 

@@ -8,21 +8,15 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import time
 import uuid
 
 from benchmarks.ingest import _lag_sampler
+from benchmarks.results import tree_rss_mb
 from pravechat.core.process import exit_process
 from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
 from pravechat.ui.run import build_app
-
-
-def _tree_rss_mb(pid: int) -> float:
-    out = subprocess.run(["ps", "-o", "rss=", "--ppid", str(pid), "-p", str(pid)],
-                         capture_output=True, text=True).stdout  # fmt: skip
-    return sum(int(n) for n in out.split()) / 1024
 
 
 async def follow(controller: str, count: int) -> dict[str, float]:
@@ -48,7 +42,7 @@ async def follow(controller: str, count: int) -> dict[str, float]:
         await asyncio.sleep(2)
         stop.set()
         await sampler
-        rss = _tree_rss_mb(os.getpid())
+        rss = tree_rss_mb(os.getpid())
         await app.action_quit()
     return {
         "joined_s": joined,
