@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pravechat.core.presence import Presence
 from pravechat.core.protocol import ChatMessage, Kind, new_message
-from pravechat.core.session import Delivery
+from pravechat.core.session import Delivery, SessionStatus, StatusListener
 
 FIXED_TIME = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
@@ -23,6 +23,26 @@ class FakeSession:
         self.sent: list[ChatMessage] = []
         self.closed = False
         self.incoming: asyncio.Queue[list[Delivery]] = asyncio.Queue()
+        self.on_status: StatusListener | None = None
+        self.held = False
+        """While set, what is submitted stays pending, as with the server away."""
+        self.outbox: list[ChatMessage] = []
+
+    @property
+    def pending(self) -> list[ChatMessage]:
+        return list(self.outbox)
+
+    def status(self, state: str, notice: str) -> None:
+        assert self.on_status is not None
+        self.on_status(SessionStatus(state, notice))
+
+    def release(self) -> None:
+        """The server is back: what waited is sent and delivered, in order."""
+        self.held = False
+        waiting, self.outbox = self.outbox, []
+        self.sent.extend(waiting)
+        if waiting:
+            self.deliver(*waiting)
 
     def deliver(self, *messages: ChatMessage, unread: bool = False) -> None:
         self.incoming.put_nowait([Delivery(m, unread) for m in messages])
@@ -31,13 +51,19 @@ class FakeSession:
         while True:
             yield await self.incoming.get()
 
-    async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
+    def submit(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
         sent = new_message(self.room, self.user, text, kind).model_copy(
             update={"sent_at": FIXED_TIME}
         )
-        self.sent.append(sent)
-        self.deliver(sent)
+        if self.held:
+            self.outbox.append(sent)
+        else:
+            self.sent.append(sent)
+            self.deliver(sent)
         return sent
+
+    async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
+        return self.submit(text, kind)
 
     async def close(self) -> None:
         self.closed = True

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pravechat.core.session import STALLED_OFFLINE
+from pravechat.server.local import LocalServer, ServerPorts
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -83,3 +84,43 @@ def test_sigterm_quits_cleanly_saving_the_position(
     log = (tmp_path / "pravechat" / "sessions" / f"{scope}.lobby.tim.log").read_text()
     assert "stopping: reader going offline" in log  # SIGTERM closed the session
     assert "reader offline" in log or STALLED_OFFLINE in log
+
+
+def test_a_server_restart_in_mid_chat(
+    tmux: list[str], private_server: tuple[LocalServer, ServerPorts], tmp_path: Path
+) -> None:
+    """Both panes say they are reconnecting; what alex types meanwhile shows as pending, then
+    reaches tim once the server is back, and both are told the room was lost."""
+    server, ports = private_server
+    uri = f"tcp://127.0.0.1:{ports.controller}"
+    subprocess.run([*tmux, "new-session", "-d", "-s", "chat", "-x", "100", "-y", "40"], check=True)
+    subprocess.run([*tmux, "split-window", "-v", "-t", "chat"], check=True)
+    for pane, user in (("chat.0", "alex"), ("chat.1", "tim")):
+        launch = (
+            f"XDG_STATE_HOME={tmp_path / user} {PRAVECHAT} --user {user} --controller {uri}; "
+            "echo EXITED $?"
+        )
+        subprocess.run([*tmux, "send-keys", "-t", pane, launch, "Enter"], check=True)
+    _wait_for(tmux, "chat.0", "you are in #lobby as alex")
+    _wait_for(tmux, "chat.1", "you are in #lobby as tim")
+    subprocess.run([*tmux, "send-keys", "-t", "chat.0", "before the restart", "Enter"], check=True)
+    _wait_for(tmux, "chat.1", "alex before the restart")
+
+    server.stop()
+    for pane in ("chat.0", "chat.1"):
+        _wait_for(tmux, pane, "reconnecting")
+    for line in ("typed while the server was away", "and a second line"):
+        subprocess.run([*tmux, "send-keys", "-t", "chat.0", line, "Enter"], check=True)
+    _wait_for(tmux, "chat.0", "pending  and a second line")
+
+    server.start(ports, heap="512m")
+    _wait_for(tmux, "chat.1", "alex and a second line", seconds=90)
+    screen = _pane_text(tmux, "chat.1")
+    assert screen.index("typed while the server was away") < screen.index("and a second line")
+    assert screen.count("alex typed while the server was away") == 1
+    alex = _wait_for(tmux, "chat.0", "alex and a second line")
+    assert "pending" not in alex
+    for pane in ("chat.0", "chat.1"):
+        _wait_for(tmux, pane, "created again")
+        subprocess.run([*tmux, "send-keys", "-t", pane, "C-q"], check=True)
+        _wait_for(tmux, pane, "EXITED 0")

@@ -329,3 +329,46 @@ async def test_a_paste_within_the_limit_goes_in_once() -> None:
         app.post_message(events.Paste("x" * 4000))
         await pilot.pause()
         assert app.chat_input.value == "say: " + "x" * 4000
+
+
+async def test_a_lost_server_shows_reconnecting_and_lines_wait_as_pending() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        session = chat.current
+        session.held = True
+        session.status("reconnecting", "lost #lobby: the server went away; reconnecting")
+        await _until(pilot, app, "lost #lobby")
+        status = str(app.query_one("#status").render())
+        assert "reconnecting" in status
+        for line in ("first while away", "second\nwith two lines"):
+            await _type(pilot, app, line)
+        assert app.chat_input.value == ""
+        await pilot.pause(0.3)
+        pending = app.query_one("#pending")
+        assert pending.display
+        shown = str(pending.render())
+        assert shown.index("first while away") < shown.index("second …")
+        assert session.sent == []
+
+        session.release()
+        session.status("connected", "reconnected to #lobby")
+        await _until(pilot, app, "second")
+        await pilot.pause(0.3)
+        assert not app.query_one("#pending").display
+        assert "reconnecting" not in str(app.query_one("#status").render())
+        texts = [entry.text for entry in app.chat_log.entries if entry.message is not None]
+        assert texts == ["first while away", "second\nwith two lines"]
+
+
+async def test_a_line_waiting_a_moment_is_not_flashed_as_pending() -> None:
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        chat.current.held = True  # connected, but Pravega has not acknowledged yet
+        await _type(pilot, app, "slow ack")
+        assert not app.query_one("#pending").display
+        await pilot.pause(0.6)
+        assert "slow ack" in str(app.query_one("#pending").render())

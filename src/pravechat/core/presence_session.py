@@ -40,17 +40,23 @@ class PresenceSession:
 
     @classmethod
     async def open(cls, transport: Transport, user: str) -> "PresenceSession":
-        writer = await transport.open_stream_writer(PRESENCE_STREAM, PRESENCE_RETENTION_MS)
         files = state_dir() / "sessions"
         files.mkdir(parents=True, exist_ok=True)
         args = ReaderArgs(transport.uri, transport.scope, user, "presence", 0, presence=True)
         log_path = files / f"{transport.scope}.presence.{user}.log"
+        # The reader first: it creates the stream, which a restarted in-memory server lost,
+        # and a heartbeat of an earlier session may hold the gate until the stream is back.
         process = await spawn_reader(args, log_path)
         assert process.stdout is not None
         ready = await process.stdout.readline()
         if b'"ready"' not in ready:
             await process.wait()
             raise TransportError(f"the presence reader did not start: {ready[:200]!r}")
+        try:
+            writer = await transport.open_stream_writer(PRESENCE_STREAM, PRESENCE_RETENTION_MS)
+        except BaseException:
+            await stop_reader(process, log_path)
+            raise
         return cls(transport, user, writer, process, log_path)
 
     async def announce(

@@ -8,7 +8,8 @@ showed is delivered again to the next session (which drops what it had shown, by
 
 Lines written, in order::
 
-    {"opened": GROUP}                the user's reader group is open (a stalled one is restarted)
+    {"opened": GROUP, "born": MARK}  the user's reader group is open (a stalled one is
+                                     restarted); MARK tells this room from a lost one
     {"history": MESSAGE}             already read, oldest first (up to the scrollback limit)
     {"ready": {"skipped": {...}}}    history done; live deliveries follow
     {"message": MESSAGE, "unread": bool}
@@ -23,20 +24,23 @@ import os
 import signal
 import sys
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
-from pravechat.core.names import normalize_room, reader_group_name, validate_user
+from pravechat.core.names import normalize_room, reader_group_name, room_stream, validate_user
 from pravechat.core.presence import PRESENCE_RETENTION_MS, PRESENCE_STREAM, decode_presence
+from pravechat.core.probe import parse_controller_uri, tcp_reachable
 from pravechat.core.process import exit_process
 from pravechat.core.protocol import ChatMessage, Skipped
+from pravechat.core.recent import RecentIds
 from pravechat.core.transport import READER_ID, Transport, TransportError, binding, read_slice
 from pravechat.core.transport import single_offset as offset_of
 
 log = logging.getLogger("pravechat.room_reader")
 
 DEDUPE_WINDOW = 100_000
+WATCH_EVERY = 1.0
+"""Seconds between checks that the controller still takes connections."""
 STOP_COMMAND = b"stop\n"
 
 
@@ -49,22 +53,9 @@ class ReaderArgs:
     scrollback: int
     presence: bool = False
     """Read the scope's presence stream from its tail instead of a room."""
-
-
-class _RecentIds:
-    """The ids of the last messages passed on, to drop one Pravega redelivers."""
-
-    def __init__(self, size: int = DEDUPE_WINDOW) -> None:
-        self._ids: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-
-    def first_time(self, message_id: str) -> bool:
-        if message_id in self._ids:
-            return False
-        self._ids[message_id] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
-        return True
+    resume: bool = False
+    """Rejoin after a lost connection: no history, nothing unread, and a reader group the
+    server lost starts at the head of the room (everything in it came after the loss)."""
 
 
 class _Output:
@@ -85,23 +76,36 @@ class _Output:
         self._stream.flush()
 
 
+def _leave_like_a_crash(out: _Output, error: TransportError) -> NoReturn:
+    """The server is lost. Going offline needs it and can block for a minute: say why and
+    exit at once. The session rejoins, and drops what Pravega delivers again by id."""
+    out.line({"error": str(error)})
+    out.flush()
+    exit_process(1)
+
+
 async def serve(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
     """Join the room, write its history, then pass on live messages until ``stop``."""
     user, room = validate_user(args.user), normalize_room(args.room)
     transport = Transport.connect(args.controller, args.scope, probe=False)
-    stream = transport.ensure_room(room)
+    stream = room_stream(room)
+    transport.create_stream(stream)
+    born = transport.birth_mark(stream)
     with binding(f"opening {user}'s reader group on {room}"):
         # An existing group keeps its position; a new user starts at the tail.
         group_name = reader_group_name(user, room)
-        group = transport.manager.create_reader_group(group_name, transport.scope, stream, True)
+        from_tail = not args.resume
+        group = transport.manager.create_reader_group(
+            group_name, transport.scope, stream, from_tail
+        )
         # A reader left online by a crashed process: give its segment back first.
         group.reader_offline(READER_ID)
         boundary = offset_of(group.get_streamcut(), stream)
-    out.line({"opened": group_name})
+    out.line({"opened": group_name, "born": born})
     out.flush()
-    unread_before = transport.tail_offset(stream)
+    unread_before = 0 if args.resume else transport.tail_offset(stream)
     history, skipped = await transport.read_until(stream, boundary, args.scrollback)
-    recent = _RecentIds()
+    recent = RecentIds(DEDUPE_WINDOW)
     for message in history:
         recent.first_time(message.id)
         out.message("history", message)
@@ -112,7 +116,11 @@ async def serve(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
     log.info("joined %s as %s: %d history messages", room, user, len(history))
     try:
         while not stop.is_set():
-            for event in await read_slice(reader, stream):
+            try:
+                events = await read_slice(reader, stream)
+            except TransportError as error:
+                _leave_like_a_crash(out, error)
+            for event in events:
                 if isinstance(event.decoded, Skipped):
                     out.line({"skipped": str(event.decoded.reason)})
                 elif recent.first_time(event.decoded.id):
@@ -138,8 +146,11 @@ async def serve_presence(args: ReaderArgs, out: _Output, stop: asyncio.Event) ->
     out.flush()
     try:
         while not stop.is_set():
-            with binding("reading presence"):
-                segment_slice = await reader.get_segment_slice_async()
+            try:
+                with binding("reading presence"):
+                    segment_slice = await reader.get_segment_slice_async()
+            except TransportError as error:
+                _leave_like_a_crash(out, error)
             try:
                 for event in segment_slice:
                     if (presence := decode_presence(event.data())) is not None:
@@ -152,6 +163,21 @@ async def serve_presence(args: ReaderArgs, out: _Output, stop: asyncio.Event) ->
         with binding("closing the presence reader"):
             reader.reader_offline()
             transport.manager.delete_reader_group(group_name, transport.scope)
+
+
+async def watch_server(controller: str, out: _Output, stop: asyncio.Event) -> None:
+    """Leave once the controller stops taking connections.
+
+    An idle reader does not notice a lost server: its pending read just waits (seen with a
+    restarted standalone, whose reader group was gone when it came back). A TCP connect every
+    WATCH_EVERY seconds notices, in a thread, without the binding.
+    """
+    address = parse_controller_uri(controller)
+    while not stop.is_set():
+        await asyncio.sleep(WATCH_EVERY)
+        up = await asyncio.to_thread(tcp_reachable, address.host, address.port, WATCH_EVERY)
+        if not up and not stop.is_set():
+            _leave_like_a_crash(out, TransportError(f"the server at {address.uri} went away"))
 
 
 async def _main(args: ReaderArgs) -> int:
@@ -173,6 +199,7 @@ async def _main(args: ReaderArgs) -> int:
     # Rust logs) goes to stderr, the session's log file.
     out = _Output(os.fdopen(os.dup(sys.stdout.fileno()), "wb"))
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    watcher = loop.create_task(watch_server(args.controller, out, stop))
     try:
         await (serve_presence if args.presence else serve)(args, out, stop)
     except TransportError as error:
@@ -181,6 +208,8 @@ async def _main(args: ReaderArgs) -> int:
         return 1
     except BrokenPipeError:
         return 0
+    finally:
+        watcher.cancel()
     return 0
 
 

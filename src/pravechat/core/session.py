@@ -6,26 +6,46 @@ import fcntl
 import json
 import logging
 import sys
-from collections import Counter
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import asdict, dataclass
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Protocol, Self
 
 from pravechat.core.names import normalize_room, validate_user
 from pravechat.core.paths import state_dir
-from pravechat.core.protocol import ChatMessage, Kind, SkipReason, new_message
+from pravechat.core.probe import controller_answers
+from pravechat.core.protocol import ChatMessage, Kind, SkipReason, decode_event, new_message
+from pravechat.core.recent import RecentIds
 from pravechat.core.room_reader import STOP_COMMAND, ReaderArgs
 from pravechat.core.transport import DEFAULT_SCROLLBACK, RoomWriter, Transport, TransportError
 
 _LINE_LIMIT = 1 << 20
 _JOIN_STAGE_TIMEOUT = 8.0
 _JOIN_ATTEMPTS = 3
+_RETRY_FIRST, _RETRY_MAX = 0.5, 5.0
+"""Seconds between reconnection attempts: doubling from the first to the most."""
+_PROBE_TIMEOUT = 5.0
+_CLOSE_DRAIN = 2.0
+"""How long close() waits for the outbox to empty before saving what is left."""
+_DEDUPE_WINDOW = 10_000
+"""Message ids remembered across reader restarts, to drop Pravega's redeliveries."""
 log = logging.getLogger("pravechat.session")
 _STOP_TIMEOUT = 3.0
 """How long close() lets the reader go offline: normally ~1 s (its pending slice), but the
 binding's reader_offline sometimes stalls for its 30 s request timeout. Past this the reader
 is killed: the next join recovers it, and the seen log keeps its redelivered messages read."""
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """The connection changed: ``state`` for a status bar, ``notice`` for the user to read."""
+
+    state: str
+    notice: str
+
+
+StatusListener = Callable[[SessionStatus], None]
 
 
 class ChatSession(Protocol):
@@ -34,8 +54,14 @@ class ChatSession(Protocol):
     user: str
     room: str
     history: list[ChatMessage]
+    on_status: StatusListener | None
+
+    @property
+    def pending(self) -> list[ChatMessage]: ...
 
     def batches(self, max_size: int = 1000) -> AsyncIterator[list["Delivery"]]: ...
+
+    def submit(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
 
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
 
@@ -95,6 +121,17 @@ def _last_line(path: Path) -> str:
     return lines[-1][:300] if lines else ""
 
 
+def _load_outbox(path: Path) -> list[ChatMessage]:
+    """Messages a previous session could not send; the file is taken (removed)."""
+    try:
+        lines = path.read_bytes().splitlines()
+        path.unlink()
+    except OSError:
+        return []
+    decoded = (decode_event(line) for line in lines if line.strip())
+    return [message for message in decoded if isinstance(message, ChatMessage)]
+
+
 async def spawn_reader(args: ReaderArgs, log: Path) -> "asyncio.subprocess.Process":
     """Start a reader process (room_reader.py); its stderr goes to ``log``."""
     with log.open("ab") as log_file:
@@ -112,6 +149,8 @@ async def stop_reader(process: "asyncio.subprocess.Process", log_path: Path) -> 
     """Ask a reader process to stop (it goes offline), draining its output; kill it past
     _STOP_TIMEOUT, saying so in its log."""
     assert process.stdin is not None and process.stdout is not None
+    if process.returncode is not None:
+        return
     process.stdin.write(STOP_COMMAND)
     process.stdin.close()
     stdout = process.stdout
@@ -129,35 +168,62 @@ async def stop_reader(process: "asyncio.subprocess.Process", log_path: Path) -> 
             log_file.write(f"{STALLED_OFFLINE}\n")
 
 
+@dataclass
+class _Outgoing:
+    message: ChatMessage
+    acknowledged: "asyncio.Future[None]"
+
+
 class RoomSession:
-    """Join with :meth:`open`; iterate for deliveries; :meth:`close` saves the position."""
+    """Join with :meth:`open`; iterate for deliveries; :meth:`close` saves the position.
+
+    It rides out a lost server: its reader process dies with the connection, and the
+    session starts another until the server is back, saying so through :attr:`on_status`.
+    What is sent meanwhile waits in an outbox, in order, and goes out once, when it can.
+    """
 
     def __init__(
         self,
-        user: str,
-        room: str,
+        transport: Transport,
+        args: ReaderArgs,
         writer: RoomWriter,
         process: "asyncio.subprocess.Process",
         history: list[ChatMessage],
         skipped: Counter[SkipReason],
         files: Path,
         lock: IO[str],
-        seen: SeenLog,
     ) -> None:
-        self.user = user
-        self.room = room
+        self.user = args.user
+        self.room = args.room
         self.history = history
         """Messages this user had already read, oldest first, up to the scrollback limit."""
         self.skipped = skipped
         """Events that were not valid messages, by reason."""
+        self.on_status: StatusListener | None = None
+        self.state = "connected"
+        self._transport = transport
+        self._args = args
         self._writer = writer
         self._process = process
         self._files = files
         self._lock = lock
-        self._seen = seen
-        self._queue: asyncio.Queue[Delivery | TransportError | None] = asyncio.Queue(10_000)
+        self._seen = SeenLog(Path(f"{files}.seen"))
+        self._recent = RecentIds(_DEDUPE_WINDOW)
+        for message in history:
+            self._recent.first_time(message.id)
+        self._born: object = None
+        """The birth mark of the room stream this session reads (Transport.birth_mark)."""
+        self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(10_000)
         self._closed = False
-        self._pump = asyncio.get_running_loop().create_task(self._pump_deliveries())
+        self._connected = asyncio.Event()
+        self._connected.set()
+        self._outbox: deque[_Outgoing] = deque()
+        self._outbox_changed = asyncio.Event()
+        for message in _load_outbox(Path(f"{files}.outbox")):
+            self._enqueue(message)
+        loop = asyncio.get_running_loop()
+        self._pump = loop.create_task(self._pump_deliveries())
+        self._sender = loop.create_task(self._send_outbox())
 
     @classmethod
     async def open(
@@ -168,19 +234,22 @@ class RoomSession:
         files = state_dir() / "sessions" / f"{transport.scope}.{room}.{user}"
         files.parent.mkdir(parents=True, exist_ok=True)
         lock = _lock(Path(f"{files}.lock"), user, room)
+        args = ReaderArgs(transport.uri, transport.scope, user, room, scrollback)
         try:
             writer = await transport.open_writer(room)
-            args = ReaderArgs(transport.uri, transport.scope, user, room, scrollback)
-            process = await cls._start_reader(args, files)
+            process, opened = await cls._start_reader(args, files)
             history, skipped = await cls._read_history(process, files)
         except BaseException:
             lock.close()
             raise
-        seen = SeenLog(Path(f"{files}.seen"))
-        return cls(user, room, writer, process, history, skipped, files, lock, seen)
+        session = cls(transport, args, writer, process, history, skipped, files, lock)
+        session._born = opened.get("born")
+        return session
 
     @staticmethod
-    async def _start_reader(args: ReaderArgs, files: Path) -> "asyncio.subprocess.Process":
+    async def _start_reader(
+        args: ReaderArgs, files: Path
+    ) -> tuple["asyncio.subprocess.Process", dict[str, object]]:
         """Start the reader and wait until it holds the user's reader group.
 
         The binding's blocking calls now and then stall for its 30 s request timeout (seen in
@@ -192,15 +261,17 @@ class RoomSession:
             assert process.stdout is not None
             try:
                 line = await asyncio.wait_for(process.stdout.readline(), _JOIN_STAGE_TIMEOUT)
-            except TimeoutError:
+            except BaseException as error:
                 process.kill()
                 await process.wait()
+                if not isinstance(error, TimeoutError):
+                    raise
                 log.warning("room reader stalled opening the group (attempt %d)", attempt)
                 continue
-            if b'"opened"' in line:
-                return process
-            await process.wait()
             item = json.loads(line) if line.startswith(b"{") else {}
+            if "opened" in item:
+                return process, item
+            await process.wait()
             detail = item.get("error") or _last_line(Path(f"{files}.log"))
             raise TransportError(detail or f"the room reader exited ({process.returncode})")
         raise TransportError(
@@ -228,24 +299,72 @@ class RoomSession:
         detail = _last_line(Path(f"{files}.log")) or f"exit status {process.returncode}"
         raise TransportError(f"the room reader stopped while joining: {detail}")
 
+    # --- reading, and reconnecting -------------------------------------------------------
+
+    def _status(self, state: str, notice: str) -> None:
+        self.state = state
+        if self.on_status is not None:
+            self.on_status(SessionStatus(state, notice))
+
     async def _pump_deliveries(self) -> None:
-        assert self._process.stdout is not None
         try:
-            while line := await self._process.stdout.readline():
-                item = json.loads(line)
-                if "message" in item:
-                    message = ChatMessage.from_trusted(item["message"])
-                    unread = item["unread"] and message.id not in self._seen.ids
-                    await self._queue.put(Delivery(message, unread))
-                elif "skipped" in item:
-                    self.skipped[SkipReason(item["skipped"])] += 1
-                elif "error" in item:
-                    await self._queue.put(TransportError(item["error"]))
-            if not self._closed:
-                detail = _last_line(Path(f"{self._files}.log")) or "it exited"
-                await self._queue.put(TransportError(f"lost the room reader: {detail}"))
+            while True:
+                why = await self._pump_reader()
+                if self._closed:
+                    return
+                await self._reconnect(why)
         finally:
             await self._queue.put(None)
+
+    async def _pump_reader(self) -> str:
+        """Pass the reader's deliveries on until it ends; returns why it ended."""
+        stdout = self._process.stdout
+        assert stdout is not None
+        failure = ""
+        while line := await stdout.readline():
+            item = json.loads(line)
+            if "message" in item:
+                message = ChatMessage.from_trusted(item["message"])
+                if self._recent.first_time(message.id):
+                    unread = item["unread"] and message.id not in self._seen.ids
+                    await self._queue.put(Delivery(message, unread))
+            elif "skipped" in item:
+                self.skipped[SkipReason(item["skipped"])] += 1
+            elif "error" in item:
+                failure = item["error"]
+        await self._process.wait()
+        return failure or _last_line(Path(f"{self._files}.log")) or "the room reader exited"
+
+    async def _reconnect(self, why: str) -> None:
+        """Start readers until one rejoins: no history, and the group's saved position."""
+        self._connected.clear()
+        log.warning("lost %s: %s", self.room, why)
+        self._status("reconnecting", f"lost #{self.room}: {why}; reconnecting")
+        delay = _RETRY_FIRST
+        while True:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RETRY_MAX)
+            uri = self._args.controller
+            if not await asyncio.to_thread(controller_answers, uri, _PROBE_TIMEOUT):
+                continue
+            args = replace(self._args, scrollback=0, resume=True)
+            try:
+                process, opened = await self._start_reader(args, self._files)
+                await self._read_history(process, self._files)
+            except TransportError as error:
+                log.warning("rejoining %s failed: %s", self.room, error)
+                continue
+            break
+        self._process = process
+        self._connected.set()
+        notice = f"reconnected to #{self.room}"
+        if opened.get("born") != self._born:
+            self._born = opened.get("born")
+            notice += (
+                ": the server had lost this room (it restarted without durable storage), "
+                "so it was created again and starts empty"
+            )
+        self._status("connected", notice)
 
     def __aiter__(self) -> AsyncIterator[Delivery]:
         return self._deliveries()
@@ -259,44 +378,114 @@ class RoomSession:
         """Deliveries in lists of what has arrived (at most ``max_size``): a UI renders a
         burst of thousands as a few updates instead of thousands."""
         while (item := await self._queue.get()) is not None:
-            batch: list[Delivery] = []
-            failure: TransportError | None = None
-            while True:
-                if isinstance(item, TransportError):
-                    failure = item
-                    break
-                batch.append(item)
-                if len(batch) >= max_size or self._queue.empty():
-                    break
+            batch = [item]
+            while len(batch) < max_size and not self._queue.empty():
                 item = self._queue.get_nowait()
                 if item is None:
                     break
-            if batch:
-                self._seen.add(delivery.message.id for delivery in batch)  # one write a batch
-                yield batch
-            if failure is not None:
-                raise failure
+                batch.append(item)
+            self._seen.add(delivery.message.id for delivery in batch)  # one write a batch
+            yield batch
             if item is None:
                 return
 
+    # --- sending -------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> list[ChatMessage]:
+        """Sent and not yet acknowledged by Pravega, oldest first."""
+        return [item.message for item in self._outbox]
+
+    def _enqueue(self, message: ChatMessage) -> _Outgoing:
+        if self._closed:
+            raise TransportError(f"left #{self.room}: nothing more can be sent there")
+        item = _Outgoing(message, asyncio.get_running_loop().create_future())
+        self._outbox.append(item)
+        self._outbox_changed.set()
+        return item
+
+    def submit(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
+        """Frame the message and queue it to be sent; returns at once.
+
+        Raises PravechatError for what could never be sent (too long, bad characters).
+        """
+        return self._enqueue(new_message(self.room, self.user, text, kind)).message
+
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
         """Frame, send and await the acknowledgement; returns the message sent."""
-        message = new_message(self.room, self.user, text, kind)
-        await self._writer.send(message)
-        return message
+        item = self._enqueue(new_message(self.room, self.user, text, kind))
+        await asyncio.shield(item.acknowledged)
+        return item.message
+
+    async def _send_outbox(self) -> None:
+        """Send queued messages one at a time, in order, each acknowledged before the next.
+
+        While the server is away the binding's writer keeps retrying the message in flight
+        (it was measured to deliver it once, in order, when the room is back). Should a write
+        fail outright, a new writer sends it again once connected; readers drop the copy, if
+        the first one landed after all, by id.
+        """
+        while True:
+            while not self._outbox:
+                self._outbox_changed.clear()
+                await self._outbox_changed.wait()
+            item = self._outbox[0]
+            try:
+                await self._writer.send(item.message)
+            except TransportError as error:
+                log.warning("sending to %s failed, will resend: %s", self.room, error)
+                await self._reopen_writer()
+                continue
+            self._outbox.popleft()
+            if not item.acknowledged.done():
+                item.acknowledged.set_result(None)
+
+    async def _reopen_writer(self) -> None:
+        while True:
+            await asyncio.sleep(_RETRY_FIRST)
+            await self._connected.wait()
+            try:
+                self._writer = await self._transport.open_writer(self.room)
+                return
+            except TransportError as error:
+                log.warning("reopening the writer of %s failed: %s", self.room, error)
+
+    async def _drain_outbox(self) -> None:
+        while self._outbox:
+            await asyncio.shield(self._outbox[-1].acknowledged)
+
+    def _save_outbox(self) -> None:
+        """Keep what could not be sent for the next session in this room to send."""
+        if not self._outbox:
+            return
+        path = Path(f"{self._files}.outbox")
+        path.write_text("".join(f"{item.message.to_json()}\n" for item in self._outbox))
+        failure = TransportError(f"not sent yet: kept in {path} for your next visit")
+        for item in self._outbox:
+            if not item.acknowledged.done():
+                item.acknowledged.set_exception(failure)
+        self._outbox.clear()
 
     async def close(self) -> None:
-        """Stop the reader (it goes offline, saving the position) and flush the writer."""
+        """Send what is queued (waiting at most _CLOSE_DRAIN s, saving what is left for the
+        next session), stop the reader (it goes offline, saving the position)."""
         if self._closed:
             return
-        self._closed = True
         try:
-            self._pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drain_outbox(), _CLOSE_DRAIN)
+            self._closed = True
+            drained = not self._outbox
+            for task in (self._sender, self._pump):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._save_outbox()
             await stop_reader(self._process, Path(f"{self._files}.log"))
-            await self._writer.flush()
+            if drained:
+                await self._writer.flush()
         finally:
+            self._closed = True
             self._seen.close()
             self._lock.close()
 

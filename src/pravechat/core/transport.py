@@ -36,6 +36,7 @@ DEFAULT_SCROLLBACK = 1000
 READER_ID = "reader"
 PIPELINE_WINDOW = 1000
 """Unacknowledged events a batch may have in flight."""
+BIRTH_TAG = "born-"
 EVENT_HEADER_BYTES = 8
 """Pravega frames each event with a 4-byte type and a 4-byte length."""
 _IDLE_SLICES_BEFORE_GIVING_UP = 10
@@ -148,20 +149,36 @@ class Transport:
     def ensure_stream(self, stream: str, retention_ms: int | None = None) -> str:
         """Create a one-segment stream when missing (with time retention if given). Blocking."""
         if stream not in self._streams:
-            retention = (
-                pravega_client.StreamRetentionPolicy.by_time(retention_ms)
-                if retention_ms
-                else pravega_client.StreamRetentionPolicy.none()
-            )
-            with binding(f"creating stream {stream}"):
-                self.manager.create_stream_with_policy(
-                    self.scope,
-                    stream,
-                    scaling_policy=pravega_client.StreamScalingPolicy.fixed_scaling_policy(1),
-                    retention_policy=retention,
-                )
-            self._streams.add(stream)
+            self.create_stream(stream, retention_ms)
         return stream
+
+    def create_stream(self, stream: str, retention_ms: int | None = None) -> None:
+        """Like ensure_stream, without trusting what this process saw before. Blocking.
+
+        A new stream is tagged with a birth mark of its own (see :meth:`birth_mark`).
+        """
+        retention = (
+            pravega_client.StreamRetentionPolicy.by_time(retention_ms)
+            if retention_ms
+            else pravega_client.StreamRetentionPolicy.none()
+        )
+        with binding(f"creating stream {stream}"):
+            self.manager.create_stream_with_policy(
+                self.scope,
+                stream,
+                scaling_policy=pravega_client.StreamScalingPolicy.fixed_scaling_policy(1),
+                retention_policy=retention,
+                tags=[f"{BIRTH_TAG}{uuid.uuid4().hex}"],
+            )
+        self._streams.add(stream)
+
+    def birth_mark(self, stream: str) -> str | None:
+        """The tag that tells this stream from an earlier one of the same name: a restarted
+        in-memory server has lost the room, and whoever comes back first creates it anew.
+        None for a stream made before pravechat tagged them. Blocking."""
+        with binding(f"reading the tags of {stream}"):
+            tags = self.manager.get_stream_tags(self.scope, stream) or []
+        return next((str(tag) for tag in tags if str(tag).startswith(BIRTH_TAG)), None)
 
     async def open_stream_writer(
         self, stream: str, retention_ms: int | None = None, inflight: int = 0

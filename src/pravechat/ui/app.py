@@ -27,11 +27,15 @@ from textual.widgets import ContentSwitcher, Footer
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
 from pravechat.core.presence import TIMEOUT, TYPING_EVERY, Change, Presence, Roster
-from pravechat.core.protocol import Kind, new_message
-from pravechat.core.session import ChatSession, Delivery
+from pravechat.core.protocol import Kind
+from pravechat.core.session import ChatSession, Delivery, SessionStatus
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind, message_entry
-from pravechat.ui.widgets import ChatInput, MemberList, RoomList, StatusBar
+from pravechat.ui.widgets import ChatInput, MemberList, PendingLines, RoomList, StatusBar
+
+PENDING_AFTER = 0.4
+"""Seconds a line waits for Pravega before it is shown as pending: sooner would flash."""
+PRESENCE_RETRY_MAX = 10.0
 
 KEYS_HELP = (
     "keys: Enter sends, Ctrl+J starts a new line, Tab completes, Up/Down recall, "
@@ -87,11 +91,14 @@ class Joined(Message):
 
 
 class ConnectionState(Message):
-    def __init__(self, room: str, state: str, error: str | None = None) -> None:
+    def __init__(
+        self, room: str, state: str, error: str | None = None, notice: str | None = None
+    ) -> None:
         super().__init__()
         self.room = room
         self.state = state
         self.error = error
+        self.notice = notice
 
 
 @dataclass
@@ -171,6 +178,8 @@ class PravechatApp(App[None]):
         self.rooms: dict[str, RoomView] = {}
         self._unfrozen = 0
         self._search_status = ""
+        self._submitted_at: dict[str, float] = {}
+        """When each line still in an outbox was submitted (monotonic)."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -178,6 +187,7 @@ class PravechatApp(App[None]):
             yield RoomList(id="rooms")
             yield ContentSwitcher(id="logs")
             yield MemberList(id="members")
+        yield PendingLines(id="pending")
         yield ChatInput(placeholder="Type a message, or /help", id="input")
         yield Footer()
 
@@ -213,6 +223,7 @@ class PravechatApp(App[None]):
             signal.SIGTERM, lambda: self.run_worker(self.action_quit(), group="quit")
         )
         self.chat_input.focus()
+        self.set_interval(PENDING_AFTER / 2, self._show_pending)
         for room in self._start_rooms:
             await self._follow(room)
         await self._switch(self._start_rooms[0])
@@ -260,6 +271,11 @@ class PravechatApp(App[None]):
         except PravechatError as error:
             self.post_message(ConnectionState(room, "not connected", str(error)))
             return
+
+        def on_status(status: SessionStatus) -> None:
+            self.post_message(ConnectionState(room, status.state, notice=status.notice))
+
+        session.on_status = on_status
         self.post_message(Joined(room, session))
         try:
             view = self.rooms[room]
@@ -339,21 +355,62 @@ class PravechatApp(App[None]):
         view.state = event.state
         if event.error:
             self._local(EntryKind.ERROR, event.error, event.room)
+        if event.notice:
+            kind = EntryKind.ERROR if event.state == "reconnecting" else EntryKind.INFO
+            self._local(kind, event.notice, event.room)
         self._show_status()
+        self._show_pending()
+
+    def _show_pending(self) -> None:
+        """The shown room's outbox, once a line has waited PENDING_AFTER (or at once when
+        the room is not connected)."""
+        session = self.session
+        waiting = session.pending if session is not None else []
+        now = time.monotonic()
+        connected = self.state == "connected"
+        shown = [
+            message.text
+            for message in waiting
+            if not connected or now - self._submitted_at.get(message.id, 0.0) >= PENDING_AFTER
+        ]
+        if not waiting and self._submitted_at:
+            still = {m.id for v in self.rooms.values() if v.session for m in v.session.pending}
+            self._submitted_at = {k: t for k, t in self._submitted_at.items() if k in still}
+        pending = self.query(PendingLines)
+        if pending:
+            pending.first().show(shown)
 
     # --- presence ------------------------------------------------------------------------
 
     async def _read_presence(self) -> None:
+        """Read presence; when its reader is lost with the server, open it again."""
         assert self._open_presence is not None
-        try:
-            self.presence = presence = await self._open_presence()
-            for view in list(self.rooms.values()):
-                if view.session is not None:
-                    await presence.enter(view.name)
-            async for event in presence.events():
-                self.post_message(PresenceEvent(event))
-        except PravechatError as error:
-            self._local(EntryKind.ERROR, f"presence is off: {error}")
+        delay = 1.0
+        told = False
+        while True:
+            try:
+                self.presence = presence = await self._open_presence()
+                for view in list(self.rooms.values()):
+                    if view.session is not None:
+                        await presence.enter(view.name)
+                delay = 1.0
+                if told:
+                    self._local(EntryKind.INFO, "presence is back")
+                told = False
+                async for event in presence.events():
+                    self.post_message(PresenceEvent(event))
+                problem = "its reader stopped"
+            except PravechatError as error:
+                problem = str(error)
+            if not told:
+                self._local(EntryKind.ERROR, f"presence is off ({problem}); retrying")
+                told = True
+            if self.presence is not None:
+                with contextlib.suppress(PravechatError, TimeoutError):
+                    await asyncio.wait_for(self.presence.close(), 3.0)
+                self.presence = None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, PRESENCE_RETRY_MAX)
 
     def on_presence_event(self, message: PresenceEvent) -> None:
         change = self.roster.update(message.event, time.monotonic())
@@ -448,10 +505,9 @@ class PravechatApp(App[None]):
         match command.action:
             case Action.SAY | Action.EMOTE:
                 kind = Kind.ACTION if command.action is Action.EMOTE else Kind.CHAT
-                if not self._can_send(command.text, kind):
+                if not self._submit(command.text, kind):
                     chat_input.value = line  # a refused line goes back into the input
                     return
-                self._send(command.text, kind)
                 self.current.unread = 0
                 self._show_status()
             case Action.HELP:
@@ -488,28 +544,20 @@ class PravechatApp(App[None]):
     def on_chat_input_refused(self, event: ChatInput.Refused) -> None:
         self._local(EntryKind.ERROR, event.reason)
 
-    def _can_send(self, text: str, kind: Kind) -> bool:
-        """Refuse, with a local error line, what could never be sent (nothing is sent)."""
-        if self.session is None:
+    def _submit(self, text: str, kind: Kind) -> bool:
+        """Queue the line in the room's outbox (the screen never waits for Pravega); refuse,
+        with a local error line, what could never be sent."""
+        session = self.session
+        if session is None:
             self._local(EntryKind.ERROR, f"not connected to #{self.room} yet: nothing was sent")
             return False
         try:
-            new_message(self.room, self.user, text, kind)
+            message = session.submit(text, kind)
         except PravechatError as error:
             self._local(EntryKind.ERROR, str(error))
             return False
+        self._submitted_at[message.id] = time.monotonic()
         return True
-
-    @work(group="send", exit_on_error=False)
-    async def _send(self, text: str, kind: Kind) -> None:
-        """Sends in a worker: the screen never waits for Pravega's acknowledgement."""
-        session = self.session
-        if session is None:
-            return
-        try:
-            await session.send(text, kind)
-        except PravechatError as error:
-            self._local(EntryKind.ERROR, f"not sent: {error}")
 
     @work(group="rooms", exit_on_error=False)
     async def show_rooms(self) -> None:

@@ -32,7 +32,8 @@ class StatusBar(_Shown):
     def show(self, user: str, room: str, state: str, unread: int, search: str = "") -> None:
         if not self._changed(user, room, state, unread, search):
             return
-        parts = [(user, "bold"), ("  #", "dim"), (room, "bold"), ("  ", ""), (state, "italic")]
+        state_style = "bold #e06c75" if state.startswith("reconnecting") else "italic"
+        parts = [(user, "bold"), ("  #", "dim"), (room, "bold"), ("  ", ""), (state, state_style)]
         if unread:
             parts += [("  ", ""), (f"{unread} unread", "bold #e5c07b")]
         if search:
@@ -54,6 +55,26 @@ class RoomList(_Shown):
             if unseen:
                 lines.append(f" {unseen}", style="bold #e5c07b")
             lines.append("\n")
+        self.update(lines)
+
+
+class PendingLines(_Shown):
+    """Lines sent and not yet acknowledged (the outbox), newest last; hidden when none."""
+
+    SHOWN = 4
+
+    def show(self, texts: list[str]) -> None:
+        if not self._changed(texts):
+            return
+        self.display = bool(texts)
+        lines = Text(style="dim")
+        if len(texts) > self.SHOWN:
+            lines.append(f"… and {len(texts) - self.SHOWN} more waiting\n", style="italic")
+        for text in texts[-self.SHOWN :]:
+            first, _, rest = text.partition("\n")
+            lines.append("⧗ pending  ", style="italic")
+            lines.append(first + (" …" if rest else "") + "\n")
+        lines.rstrip()
         self.update(lines)
 
 
