@@ -1,7 +1,9 @@
 """Session fixtures: a real Pravega server for every test that needs one."""
 
 import os
+import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,3 +46,12 @@ def private_server(tmp_path: Path) -> Iterator[tuple[LocalServer, ServerPorts]]:
         yield server, ports
     finally:
         server.stop()
+
+
+@pytest.fixture
+def tmux() -> Iterator[list[str]]:
+    """A tmux server of the test's own (its socket name), killed at the end."""
+    socket = f"pravechat-test-{uuid.uuid4().hex[:8]}"
+    base = ["tmux", "-L", socket]
+    yield base
+    subprocess.run([*base, "kill-server"], check=False, capture_output=True)

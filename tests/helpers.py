@@ -4,7 +4,10 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
+
+import pytest
 
 
 def free_port() -> int:
@@ -26,3 +29,20 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def pane_text(tmux: list[str], pane: str) -> str:
+    return subprocess.run(
+        [*tmux, "capture-pane", "-p", "-t", pane], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def wait_for_pane(tmux: list[str], pane: str, text: str, seconds: float = 45) -> str:
+    """The pane's screen once it shows ``text``; fails the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        screen = pane_text(tmux, pane)
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    pytest.fail(f"{text!r} never appeared in pane {pane}:\n{pane_text(tmux, pane)}")

@@ -3,43 +3,18 @@
 import shutil
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pravechat.core.session import STALLED_OFFLINE
 from pravechat.server.local import LocalServer, ServerPorts
+from tests.helpers import pane_text, wait_for_pane
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 PRAVECHAT = Path(sys.executable).parent / "pravechat"
-
-
-@pytest.fixture
-def tmux() -> Iterator[list[str]]:
-    socket = f"pravechat-test-{uuid.uuid4().hex[:8]}"
-    base = ["tmux", "-L", socket]
-    yield base
-    subprocess.run([*base, "kill-server"], check=False, capture_output=True)
-
-
-def _pane_text(tmux: list[str], pane: str) -> str:
-    return subprocess.run(
-        [*tmux, "capture-pane", "-p", "-t", pane], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def _wait_for(tmux: list[str], pane: str, text: str, seconds: float = 45) -> str:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        screen = _pane_text(tmux, pane)
-        if text in screen:
-            return screen
-        time.sleep(0.2)
-    pytest.fail(f"{text!r} never appeared in pane {pane}:\n{_pane_text(tmux, pane)}")
 
 
 def test_a_line_typed_in_one_pane_appears_in_the_other(
@@ -58,16 +33,16 @@ def test_a_line_typed_in_one_pane_appears_in_the_other(
     subprocess.run([*tmux, "split-window", "-v", "-t", "chat"], check=True)
     for pane, user in (("chat.0", "alex"), ("chat.1", "tim")):
         subprocess.run([*tmux, "send-keys", "-t", pane, command(user), "Enter"], check=True)
-    _wait_for(tmux, "chat.0", "you are in #lobby as alex")
-    _wait_for(tmux, "chat.1", "you are in #lobby as tim")
+    wait_for_pane(tmux, "chat.0", "you are in #lobby as alex")
+    wait_for_pane(tmux, "chat.1", "you are in #lobby as tim")
     subprocess.run([*tmux, "send-keys", "-t", "chat.0", "hello from alex", "Enter"], check=True)
-    screen = _wait_for(tmux, "chat.1", "alex hello from alex")
+    screen = wait_for_pane(tmux, "chat.1", "alex hello from alex")
     assert "tim" in screen.splitlines()[0]  # tim's status bar
     subprocess.run([*tmux, "send-keys", "-t", "chat.1", "/me waves", "Enter"], check=True)
-    _wait_for(tmux, "chat.0", "tim waves")
+    wait_for_pane(tmux, "chat.0", "tim waves")
     for pane in ("chat.0", "chat.1"):
         subprocess.run([*tmux, "send-keys", "-t", pane, "C-q"], check=True)
-        _wait_for(tmux, pane, "EXITED 0")
+        wait_for_pane(tmux, pane, "EXITED 0")
 
 
 def test_sigterm_quits_cleanly_saving_the_position(
@@ -78,9 +53,9 @@ def test_sigterm_quits_cleanly_saving_the_position(
     subprocess.run([*tmux, "send-keys", "-t", "chat", f"XDG_STATE_HOME={tmp_path} {PRAVECHAT} "
                     f"--user tim --controller {pravega_uri} --scope {scope}; echo EXITED $?",
                     "Enter"], check=True)  # fmt: skip
-    _wait_for(tmux, "chat", "you are in #lobby as tim")
+    wait_for_pane(tmux, "chat", "you are in #lobby as tim")
     subprocess.run(["pkill", "-TERM", "-f", f"scope {scope}"], check=True)  # not the reader
-    _wait_for(tmux, "chat", "EXITED 0")
+    wait_for_pane(tmux, "chat", "EXITED 0")
     log = (tmp_path / "pravechat" / "sessions" / f"{scope}.lobby.tim.log").read_text()
     assert "stopping: reader going offline" in log  # SIGTERM closed the session
     assert "reader offline" in log or STALLED_OFFLINE in log
@@ -101,26 +76,26 @@ def test_a_server_restart_in_mid_chat(
             "echo EXITED $?"
         )
         subprocess.run([*tmux, "send-keys", "-t", pane, launch, "Enter"], check=True)
-    _wait_for(tmux, "chat.0", "you are in #lobby as alex")
-    _wait_for(tmux, "chat.1", "you are in #lobby as tim")
+    wait_for_pane(tmux, "chat.0", "you are in #lobby as alex")
+    wait_for_pane(tmux, "chat.1", "you are in #lobby as tim")
     subprocess.run([*tmux, "send-keys", "-t", "chat.0", "before the restart", "Enter"], check=True)
-    _wait_for(tmux, "chat.1", "alex before the restart")
+    wait_for_pane(tmux, "chat.1", "alex before the restart")
 
     server.stop()
     for pane in ("chat.0", "chat.1"):
-        _wait_for(tmux, pane, "reconnecting")
+        wait_for_pane(tmux, pane, "reconnecting")
     for line in ("typed while the server was away", "and a second line"):
         subprocess.run([*tmux, "send-keys", "-t", "chat.0", line, "Enter"], check=True)
-    _wait_for(tmux, "chat.0", "pending  and a second line")
+    wait_for_pane(tmux, "chat.0", "pending  and a second line")
 
     server.start(ports, heap="512m")
-    _wait_for(tmux, "chat.1", "alex and a second line", seconds=90)
-    screen = _pane_text(tmux, "chat.1")
+    wait_for_pane(tmux, "chat.1", "alex and a second line", seconds=90)
+    screen = pane_text(tmux, "chat.1")
     assert screen.index("typed while the server was away") < screen.index("and a second line")
     assert screen.count("alex typed while the server was away") == 1
-    alex = _wait_for(tmux, "chat.0", "alex and a second line")
+    alex = wait_for_pane(tmux, "chat.0", "alex and a second line")
     assert "pending" not in alex
     for pane in ("chat.0", "chat.1"):
-        _wait_for(tmux, pane, "created again")
+        wait_for_pane(tmux, pane, "created again")
         subprocess.run([*tmux, "send-keys", "-t", pane, "C-q"], check=True)
-        _wait_for(tmux, pane, "EXITED 0")
+        wait_for_pane(tmux, pane, "EXITED 0")
