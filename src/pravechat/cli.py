@@ -1,6 +1,7 @@
 """The ``pravechat`` command: a thin shell; the work lives in the core and the server package."""
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,6 +42,10 @@ def main(
         typer.Option(help=f"Pravega controller URI [default: {DEFAULT_CONTROLLER_URI}]."),
     ] = None,
     scope: Annotated[str | None, typer.Option(help="Pravega scope of the chat.")] = None,
+    tls: Annotated[bool, typer.Option("--tls", help="Connect with TLS.")] = False,
+    ca_cert: Annotated[
+        Path | None, typer.Option(help="CA certificate (PEM) that TLS trusts.")
+    ] = None,
     start_server: Annotated[
         bool, typer.Option(help="Start the local Pravega server if none answers.")
     ] = False,
@@ -52,12 +57,17 @@ def main(
     """Open the chat (`pravechat --user tim`), or run a subcommand.
 
     Settings come from flags, then PRAVECHAT_* variables (PRAVECHAT_USER, PRAVECHAT_ROOM,
-    PRAVECHAT_CONTROLLER, PRAVECHAT_SCOPE, PRAVECHAT_HISTORY, PRAVECHAT_SCROLLBACK), then the
-    config file (~/.config/pravechat/config.toml, or PRAVECHAT_CONFIG).
+    PRAVECHAT_CONTROLLER, PRAVECHAT_SCOPE, PRAVECHAT_HISTORY, PRAVECHAT_SCROLLBACK,
+    PRAVECHAT_TLS, PRAVECHAT_CA_CERT), then the config file (~/.config/pravechat/config.toml,
+    or PRAVECHAT_CONFIG). Credentials never come from a flag: set auth_user and
+    password_file (or password) in the config, or PRAVECHAT_AUTH_USER and
+    PRAVECHAT_PASSWORD_FILE (or PRAVECHAT_PASSWORD).
     """
     if ctx.invoked_subcommand is not None:
         return
-    settings = load_settings(user=user, room=room, controller=controller, scope=scope)
+    settings = load_settings(
+        user=user, room=room, controller=controller, scope=scope, tls=tls or None, ca_cert=ca_cert
+    )
     if settings.user is None:
         typer.echo(ctx.get_help())
         raise PravechatError("who are you? pass --user NICK (or set PRAVECHAT_USER)")

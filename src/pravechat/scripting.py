@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -13,14 +14,26 @@ import typer
 from pravechat.core.errors import PravechatError
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI
 from pravechat.core.protocol import ChatMessage, Kind, new_message
+from pravechat.core.settings import load_settings
 from pravechat.core.transport import DEFAULT_SCOPE, Transport
 
 ControllerOption = Annotated[
-    str, typer.Option(envvar="PRAVECHAT_CONTROLLER", help="Pravega controller URI.")
+    str | None,
+    typer.Option(help=f"Pravega controller URI [default: {DEFAULT_CONTROLLER_URI}]."),
 ]
 ScopeOption = Annotated[
-    str, typer.Option(envvar="PRAVECHAT_SCOPE", help="Pravega scope holding the rooms.")
+    str | None, typer.Option(help=f"Pravega scope holding the rooms [default: {DEFAULT_SCOPE}].")
 ]
+TlsOption = Annotated[bool, typer.Option("--tls", help="Connect with TLS.")]
+CaCertOption = Annotated[Path | None, typer.Option(help="CA certificate (PEM) that TLS trusts.")]
+
+
+def _connect(
+    controller: str | None, scope: str | None, tls: bool, ca_cert: Path | None
+) -> Transport:
+    """Flags, then PRAVECHAT_* variables, then the config file, as for the chat."""
+    settings = load_settings(controller=controller, scope=scope, tls=tls or None, ca_cert=ca_cert)
+    return settings.connect()
 
 
 def _terminate(*_: object) -> NoReturn:
@@ -37,8 +50,10 @@ def send(
     user: Annotated[str, typer.Option(envvar="PRAVECHAT_USER", help="Send as this user.")],
     room: Annotated[str, typer.Option(envvar="PRAVECHAT_ROOM", help="Room to send to.")] = "lobby",
     me: Annotated[bool, typer.Option("--me", help="Send as an action, like /me.")] = False,
-    controller: ControllerOption = DEFAULT_CONTROLLER_URI,
-    scope: ScopeOption = DEFAULT_SCOPE,
+    controller: ControllerOption = None,
+    scope: ScopeOption = None,
+    tls: TlsOption = False,
+    ca_cert: CaCertOption = None,
 ) -> None:
     """Send a message; exits 0 once Pravega has acknowledged every message."""
     _sigterm_as_interrupt()
@@ -48,7 +63,7 @@ def send(
         batches = _stdin_batches(room, user, kind)
     else:
         batches = [[new_message(room, user, " ".join(text), kind)]]
-    transport = Transport.connect(controller, scope)
+    transport = _connect(controller, scope, tls, ca_cert)
     asyncio.run(_send_all(transport, room, batches))
 
 
@@ -108,11 +123,13 @@ def history(
         bool, typer.Option("--json", help="One protocol JSON object per line.")
     ] = False,
     limit: Annotated[int, typer.Option(min=1, help="At most the last N messages.")] = 1000,
-    controller: ControllerOption = DEFAULT_CONTROLLER_URI,
-    scope: ScopeOption = DEFAULT_SCOPE,
+    controller: ControllerOption = None,
+    scope: ScopeOption = None,
+    tls: TlsOption = False,
+    ca_cert: CaCertOption = None,
 ) -> None:
     """Print the room's retained messages, oldest first."""
     _sigterm_as_interrupt()
-    transport = Transport.connect(controller, scope)
+    transport = _connect(controller, scope, tls, ca_cert)
     for message in asyncio.run(transport.history(room, limit)):
         typer.echo(message.to_json() if as_json else format_line(message))

@@ -7,19 +7,32 @@ milliseconds, and a real request runs in a child process that can be killed on a
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from pravechat.core.errors import PravechatError
+from pravechat.core.security import TLS_CERT_VARIABLE, USERNAME_VARIABLE
 
 DEFAULT_CONTROLLER_URI = "tcp://127.0.0.1:9090"
 
 _LIST_SCOPES = (
-    "import sys, pravega_client\n"
+    "import os, sys, pravega_client\n"
     "uri = sys.argv[1]\n"
-    "pravega_client.StreamManager(uri, tls_enabled=uri.startswith('tls')).list_scope()\n"
+    "auth = 'pravega_client_auth_method' in os.environ\n"
+    "try:\n"
+    "    pravega_client.StreamManager(uri, auth_enabled=auth, tls_enabled=uri.startswith('tls'))"
+    ".list_scope()\n"
+    "except BaseException as error:\n"
+    "    print(' '.join(str(error).split())[-400:], file=sys.stderr)\n"
+    "    sys.exit(1)\n"
 )
+_REFUSED_CREDENTIALS = ("Unauthenticated", "PermissionDenied")
 
 
 @dataclass(frozen=True)
@@ -58,22 +71,123 @@ def tcp_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
-def controller_answers(uri: str, timeout: float = 5.0) -> bool:
+def controller_answers(
+    uri: str, timeout: float = 5.0, credentials: Mapping[str, str] | None = None
+) -> bool:
     """True when a Pravega controller at ``uri`` serves a real request (list scopes)."""
+    return controller_problem(uri, timeout, credentials) is None
+
+
+def controller_problem(
+    uri: str, timeout: float = 5.0, credentials: Mapping[str, str] | None = None
+) -> str | None:
+    """None when a Pravega controller at ``uri`` serves a real request (list scopes); else
+    why not, in one line. ``credentials`` (client variables, Credentials.client_env) add to
+    this process's environment."""
+    env = {**os.environ, **(credentials or {}), "RUST_LOG": "off"}
     address = parse_controller_uri(uri)
-    if not tcp_reachable(address.host, address.port, timeout=min(timeout, 1.0)):
-        return False
-    env = dict(os.environ, RUST_LOG="off")
+    began = time.monotonic()
+    handshake = min(timeout / 4, 1.0)
+    if not tcp_reachable(address.host, address.port, timeout=handshake):
+        return f"no Pravega server answers at {address.uri}"
+    if address.scheme == "tls":
+        problem = tls_problem(address, env.get(TLS_CERT_VARIABLE), handshake)
+        if problem is not None:
+            return problem
+    elif speaks_tls(address, handshake):
+        return f"{address.uri} speaks TLS: use tls://{address.host}:{address.port} (or --tls)"
+    left = max(timeout - (time.monotonic() - began), 0.5)
+    outcome, said = _list_scopes(address.uri, env, left)
+    if outcome == 0:
+        return None
+    if outcome == _REFUSED:
+        user = env.get(USERNAME_VARIABLE)
+        if user is None:
+            return (
+                f"{address.uri} asks for a password: set auth_user and password_file in the "
+                "config (or PRAVECHAT_AUTH_USER and PRAVECHAT_PASSWORD_FILE)"
+            )
+        return f"{address.uri} refused user {user!r} with that password"
+    detail = f" ({said})" if said else ""
+    return f"{address.uri} does not answer as a Pravega controller{detail}"
+
+
+_REFUSED = -100
+
+
+def _list_scopes(uri: str, env: dict[str, str], timeout: float) -> tuple[int, str]:
+    """Run the request in a child process: its exit status (or _REFUSED as soon as the
+    controller refuses the credentials: the client would retry for a minute), and its error.
+
+    The child logs the binding's warnings, which name a refusal, to a pipe read only here:
+    they also hold the credentials (base64), so nothing of them is kept.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-c", _LIST_SCOPES, uri],
+        env={**env, "RUST_LOG": "warn", "NO_COLOR": "1"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    deadline = threading.Timer(timeout, process.kill)
+    deadline.start()
+    last = ""
     try:
-        result = subprocess.run(
-            [sys.executable, "-c", _LIST_SCOPES, address.uri],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if any(word in line for word in _REFUSED_CREDENTIALS):
+                process.kill()
+                return _REFUSED, ""
+            if "WARN" not in line and line.strip():
+                last = line.strip()[:200]
+        return process.wait(), last
+    finally:
+        deadline.cancel()
+        process.kill()
+        process.wait()
+
+
+def _tls_context(ca_cert: str | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if ca_cert is not None:  # like the Rust client: this file, or every file of this folder
+        path = Path(ca_cert)
+        for file in sorted(path.iterdir()) if path.is_dir() else [path]:
+            context.load_verify_locations(cafile=file)
+    context.set_alpn_protocols(["h2"])
+    return context
+
+
+def tls_problem(address: ControllerAddress, ca_cert: str | None, timeout: float) -> str | None:
+    """Shake hands as the Rust client will, trusting only ``ca_cert``: a certificate that
+    it would refuse is named here in one line, instead of after its retries."""
+    try:
+        context = _tls_context(ca_cert)
+        with (
+            socket.create_connection((address.host, address.port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=address.host),
+        ):
+            return None
+    except ssl.SSLCertVerificationError as error:
+        trusted = f"by {ca_cert}" if ca_cert else "(no CA certificate given)"
+        return f"the certificate of {address.uri} is not trusted {trusted}: {error.verify_message}"
+    except ssl.SSLError as error:
+        return f"{address.uri} does not speak TLS ({error.reason}); is it a tcp:// server?"
+    except OSError:
+        return None  # not about TLS: the request that follows says what it is
+
+
+def speaks_tls(address: ControllerAddress, timeout: float = 1.0) -> bool:
+    """True when the server at ``address`` completes a TLS handshake (trusting anything)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with (
+            socket.create_connection((address.host, address.port), timeout=timeout) as raw,
+            context.wrap_socket(raw),
+        ):
+            return True
+    except OSError:  # ssl.SSLError included
         return False
-    return result.returncode == 0

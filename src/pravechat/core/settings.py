@@ -1,24 +1,47 @@
 """Settings: defaults, then the TOML config file, then PRAVECHAT_* variables, then flags."""
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from pravechat.core.errors import PravechatError, first_problem
 from pravechat.core.names import normalize_room, validate_scope, validate_user
 from pravechat.core.paths import config_dir
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, parse_controller_uri
-from pravechat.core.transport import DEFAULT_SCOPE, DEFAULT_SCROLLBACK
+from pravechat.core.security import Credentials
+from pravechat.core.transport import DEFAULT_SCOPE, DEFAULT_SCROLLBACK, Transport
 
 DEFAULT_SCREEN_SCROLLBACK = 10_000
 """Per room, as WeeChat keeps 4,096 lines a buffer: about 0.7 KB a message in memory, while
 the room's whole history stays in Pravega (`pravechat history`)."""
 
 ENV_PREFIX = "PRAVECHAT_"
-ENV_SETTINGS = ("user", "room", "controller", "scope", "history", "scrollback", "bell")
+ENV_SETTINGS = (
+    "user",
+    "room",
+    "controller",
+    "scope",
+    "history",
+    "scrollback",
+    "bell",
+    "tls",
+    "ca_cert",
+    "auth_user",
+    "password",
+    "password_file",
+)
 
 
 class Settings(BaseModel):
@@ -40,6 +63,16 @@ class Settings(BaseModel):
     """Ring the terminal bell when someone mentions you."""
     notify_command: list[str] = Field(default_factory=list)
     """Run on a mention, e.g. ["notify-send", "{sender} in #{room}", "{text}"]; no shell."""
+    tls: bool = False
+    """Connect with TLS (as a tls:// controller URI does)."""
+    ca_cert: Path | None = None
+    """The certificate (PEM) of the authority that signed the server's: TLS trusts it alone."""
+    auth_user: str | None = None
+    """The account on a server with password authentication."""
+    password: SecretStr | None = None
+    """Its password: from the config file or PRAVECHAT_PASSWORD only, never a flag."""
+    password_file: Path | None = None
+    """A file holding the password, instead of ``password``."""
 
     @field_validator("user")
     @classmethod
@@ -66,6 +99,47 @@ class Settings(BaseModel):
     def _scope(cls, value: str) -> str:
         return validate_scope(value)
 
+    @model_validator(mode="after")
+    def _tls_scheme(self) -> Self:
+        address = parse_controller_uri(self.controller)
+        if self.tls and address.scheme != "tls":
+            host = "localhost" if address.host in ("127.0.0.1", "::1") else address.host
+            address = parse_controller_uri(f"tls://{host}:{address.port}")
+            object.__setattr__(self, "controller", address.uri)  # frozen: set once, here
+        if address.scheme == "tls" and _is_ip(address.host):
+            raise ValueError(
+                "TLS needs the server's name, not an IP address (the client checks "
+                f"certificates by DNS name): e.g. tls://localhost:{address.port}"
+            )
+        return self
+
+    def credentials(self) -> Credentials:
+        """What the client hands Pravega; reads the password file."""
+        password = self.password.get_secret_value() if self.password else None
+        if self.password_file is not None:
+            try:
+                password = self.password_file.read_text().strip()
+            except OSError as error:
+                raise PravechatError(
+                    f"cannot read the password file {self.password_file}: {error.strerror}"
+                ) from None
+        return Credentials(self.ca_cert, self.auth_user, password)
+
+    def connect(self) -> Transport:
+        """Hand the credentials to the client (and its reader processes), then connect."""
+        credentials = self.credentials()
+        credentials.check(tls=parse_controller_uri(self.controller).scheme == "tls")
+        credentials.apply()
+        return Transport.connect(self.controller, self.scope)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
 
 def config_file() -> Path:
     return Path(os.environ.get(f"{ENV_PREFIX}CONFIG", config_dir() / "config.toml"))
@@ -81,11 +155,11 @@ def load_settings(**overrides: Any) -> Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise PravechatError(f"cannot read {path}: {error}") from None
     for name in ENV_SETTINGS:
-        if (env := os.environ.get(ENV_PREFIX + name.upper())) is not None:
+        if env := os.environ.get(ENV_PREFIX + name.upper()):  # empty: unset
             values[name] = env
     values.update({name: value for name, value in overrides.items() if value is not None})
     try:
         return Settings(**values)
     except ValidationError as error:
         where, reason = first_problem(error)
-        raise PravechatError(f"invalid setting {where}: {reason}") from None
+        raise PravechatError(f"invalid setting {where}: {reason}" if where else reason) from None

@@ -25,11 +25,12 @@ from pravechat.core.errors import PravechatError
 from pravechat.core.names import normalize_room, room_of_stream, room_stream, validate_scope
 from pravechat.core.probe import (
     DEFAULT_CONTROLLER_URI,
-    controller_answers,
+    controller_problem,
     parse_controller_uri,
     tcp_reachable,
 )
 from pravechat.core.protocol import ChatMessage, Skipped, SkipReason, decode_event
+from pravechat.core.security import auth_enabled
 
 DEFAULT_SCOPE = "pravechat"
 DEFAULT_SCROLLBACK = 1000
@@ -130,13 +131,16 @@ class Transport:
         """
         address = parse_controller_uri(controller)
         scope = validate_scope(scope)
-        hint = "start one with `pravechat server start`, or pass --controller"
+        hint = ": start one with `pravechat server start`, or pass --controller"
         if not tcp_reachable(address.host, address.port, timeout=1.0):
-            raise TransportError(f"no Pravega server answers at {address.uri}: {hint}")
-        if probe and not controller_answers(address.uri, timeout=3.0):
-            raise TransportError(f"{address.uri} does not answer as a Pravega controller: {hint}")
+            raise TransportError(f"no Pravega server answers at {address.uri}{hint}")
+        if probe and (problem := controller_problem(address.uri, timeout=3.0)) is not None:
+            unsure = "does not answer as a Pravega controller" in problem
+            raise TransportError(problem + (hint if unsure else ""))
         with binding(f"connecting to {address.uri}"):
-            manager = pravega_client.StreamManager(address.uri, tls_enabled=address.scheme == "tls")
+            manager = pravega_client.StreamManager(
+                address.uri, auth_enabled=auth_enabled(), tls_enabled=address.scheme == "tls"
+            )
             manager.create_scope(scope)
         return cls(manager, address.uri, scope)
 

@@ -33,5 +33,4 @@ def build_app(
 
 def run_chat(settings: Settings) -> None:
     """Fails fast (before the screen opens) when no server answers."""
-    transport = Transport.connect(settings.controller, settings.scope)
-    build_app(settings, transport).run()
+    build_app(settings, settings.connect()).run()
