@@ -35,12 +35,20 @@ def start(
     heap: Annotated[str, typer.Option(help="JVM maximum heap, e.g. 512m or 2g.")] = DEFAULT_HEAP,
     timeout: Annotated[float, typer.Option(help="Seconds to wait until it serves.")] = 180.0,
     foreground: Annotated[bool, typer.Option(help="Stay attached; Ctrl-C stops it.")] = False,
+    secure: Annotated[
+        bool,
+        typer.Option(
+            "--secure",
+            help="TLS only, with a generated certificate, and password authentication with "
+            "a generated account.",
+        ),
+    ] = False,
 ) -> None:
     """Start Pravega 0.13.0 standalone on loopback, unless one already answers."""
     server = _local_server()
     ports = ServerPorts(controller_port, segment_store_port, zk_port, rest_port)
     began = time.monotonic()
-    outcome, status = server.start(ports, heap, timeout, foreground)
+    outcome, status = server.start(ports, heap, timeout, foreground, secure)
     if outcome is StartOutcome.FOREIGN:
         typer.echo(f"A Pravega server not started by pravechat already answers at {status.uri}.")
         return
@@ -50,9 +58,19 @@ def start(
         return
     took = time.monotonic() - began
     typer.echo(f"Pravega is running at {status.uri} (pid {pid}, ready in {took:.1f} s).")
+    if secure:
+        _explain_secure(server, status.uri)
     if foreground:
         typer.echo("Press Ctrl-C to stop it.")
         raise typer.Exit(server.wait_foreground())
+
+
+def _explain_secure(server: LocalServer, uri: str) -> None:
+    files = server.secure_files
+    typer.echo(f"It takes TLS and password authentication only (files: {files.directory}).")
+    typer.echo("Clients connect with these settings (PRAVECHAT_* variables, or the config file):")
+    for name, value in {"PRAVECHAT_CONTROLLER": uri, **files.client_settings()}.items():
+        typer.echo(f"  export {name}={value}")
 
 
 @server_app.command()
@@ -76,6 +94,7 @@ def status(
         typer.echo(f"  controller  {record.uri}")
         typer.echo(f"  pid         {record.pid}")
         typer.echo(f"  uptime      {_duration(current.uptime)}")
+        typer.echo(f"  security    {'TLS and passwords' if record.secure else 'none'}")
         typer.echo(f"  logs        {_local_server().log_path}")
         return
     if record is not None:

@@ -23,6 +23,7 @@ from pravechat.core.errors import PravechatError
 from pravechat.core.probe import controller_answers
 from pravechat.server.jars import PRAVEGA_VERSION, resolve_classpath
 from pravechat.server.ports import port_holder, port_is_free
+from pravechat.server.secure import PUBLISHED_HOST, SecureFiles, ensure_secure_files
 from pravechat.server.tools import find_java
 
 MAIN_CLASS = "io.pravega.local.LocalPravegaEmulator"
@@ -82,6 +83,8 @@ class ServerRecord:
     java: str
     heap: str
     ports: ServerPorts = field(default_factory=ServerPorts)
+    secure: bool = False
+    """TLS and password authentication (`server start --secure`)."""
 
 
 class StartOutcome(Enum):
@@ -102,8 +105,12 @@ class ServerStatus:
         return None if self.record is None else time.time() - self.record.started_at
 
 
-def controller_uri(port: int) -> str:
-    return f"tcp://127.0.0.1:{port}"
+def controller_uri(port: int, secure: bool = False) -> str:
+    return f"tls://{PUBLISHED_HOST}:{port}" if secure else f"tcp://127.0.0.1:{port}"
+
+
+def _java_value(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _validate_heap(heap: str) -> str:
@@ -130,6 +137,32 @@ def _tail(path: Path, lines: int) -> list[str]:
             return [line.rstrip("\n") for line in deque(handle, maxlen=lines)]
     except OSError:
         return []
+
+
+class _LogFollower:
+    """Reads a growing log from where it stopped: the line looked for may have scrolled far
+    out of the tail by the time it is read (a secure start logs thousands of lines)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._offset = 0
+        self._partial = ""
+        self._said: set[str] = set()
+
+    def has_said(self, text: str) -> bool:
+        if text in self._said:
+            return True
+        try:
+            with self._path.open(errors="replace") as handle:
+                handle.seek(self._offset)
+                chunk = self._partial + handle.read()
+                self._offset = handle.tell()
+        except OSError:
+            return False
+        complete, _, self._partial = chunk.rpartition("\n")
+        if text in complete:
+            self._said.add(text)
+        return text in self._said
 
 
 class LocalServer:
@@ -168,10 +201,19 @@ class LocalServer:
 
     # --- queries -------------------------------------------------------------------------
 
+    @property
+    def secure_files(self) -> SecureFiles:
+        return SecureFiles(self.state_dir / "secure")
+
+    def _answers(self, uri: str, secure: bool, timeout: float = 5.0) -> bool:
+        credentials = self.secure_files.credentials().client_env() if secure else None
+        return controller_answers(uri, timeout, credentials)
+
     def status(self, port: int | None = None, timeout: float = 1.5) -> ServerStatus:
         record = self.record()
         uri = record.uri if record else controller_uri(port or ServerPorts().controller)
-        return ServerStatus(controller_answers(uri, timeout=timeout), uri, record)
+        secure = record is not None and record.secure
+        return ServerStatus(self._answers(uri, secure, timeout), uri, record)
 
     def log_tail(self, lines: int = 50) -> list[str]:
         return _tail(self.log_path, lines)
@@ -184,11 +226,13 @@ class LocalServer:
         heap: str = DEFAULT_HEAP,
         ready_timeout: float = 180.0,
         foreground: bool = False,
+        secure: bool = False,
     ) -> tuple[StartOutcome, ServerStatus]:
         """Start the server unless one already answers; returns once it serves requests.
 
         With ``foreground``, the JVM stays in this process group: the caller waits on it with
-        :meth:`wait_foreground`.
+        :meth:`wait_foreground`. With ``secure``, it takes TLS connections only, and requests
+        with the password of the account in :attr:`secure_files`.
         """
         ports = ports or ServerPorts()
         heap = _validate_heap(heap)
@@ -201,14 +245,22 @@ class LocalServer:
                         f"the local Pravega server (pid {existing.pid}) runs but its controller "
                         f"at {existing.uri} does not answer; try `pravechat server stop`"
                     )
+                if existing.secure != secure:
+                    raise PravechatError(
+                        f"the local Pravega server (pid {existing.pid}) runs "
+                        f"{'with' if existing.secure else 'without'} --secure: "
+                        "`pravechat server stop` it first"
+                    )
                 return StartOutcome.ALREADY_RUNNING, status
-            uri = controller_uri(ports.controller)
-            if controller_answers(uri, timeout=5.0):
-                return StartOutcome.FOREIGN, ServerStatus(True, uri, None)
+            uri = controller_uri(ports.controller, secure)
+            plain = controller_uri(ports.controller)
+            if controller_answers(plain, timeout=5.0):
+                return StartOutcome.FOREIGN, ServerStatus(True, plain, None)
             self._check_ports(ports)
             java = find_java()
             classpath = resolve_classpath(self.cache_dir)
-            process = self._spawn(java.path, classpath, ports, heap, foreground)
+            files = ensure_secure_files(self.secure_files.directory, java.path) if secure else None
+            process = self._spawn(java.path, classpath, ports, heap, foreground, files)
             record = ServerRecord(
                 pid=process.pid,
                 uri=uri,
@@ -217,6 +269,7 @@ class LocalServer:
                 java=str(java.path),
                 heap=heap,
                 ports=ports,
+                secure=secure,
             )
             self._save(record)
             self._wait_ready(process, record, ready_timeout)
@@ -235,7 +288,13 @@ class LocalServer:
                 )
 
     def _spawn(
-        self, java: Path, classpath: str, ports: ServerPorts, heap: str, foreground: bool
+        self,
+        java: Path,
+        classpath: str,
+        ports: ServerPorts,
+        heap: str,
+        foreground: bool,
+        secure: SecureFiles | None,
     ) -> "subprocess.Popen[bytes]":
         temp = self.state_dir / "tmp"
         if temp.exists():
@@ -244,7 +303,13 @@ class LocalServer:
         logback = self.state_dir / "logback.xml"
         logback.write_text(_LOGBACK.format(log=self.log_path))
         config = self.state_dir / "standalone.properties"
-        config.touch()
+        config.unlink(missing_ok=True)
+        config.touch(mode=0o600)
+        # Secure settings go in the file (its password too), not on the public command line.
+        config.write_text(
+            "".join(f"{key}={_java_value(value)}\n" for key, value in
+                    (secure.server_properties() if secure else {}).items())
+        )  # fmt: skip
         for stale in [self.log_path, *self.state_dir.glob(f"{LOG_FILE}.*")]:
             stale.unlink(missing_ok=True)
         properties = {
@@ -260,17 +325,16 @@ class LocalServer:
             "pravegaservice.admin.gateway.enable": False,
             "pravegaservice.rest.listener.enable": False,
             "pravegaservice.service.listener.host.nameOrIp": "127.0.0.1",
-            "pravegaservice.service.published.host.nameOrIp": "127.0.0.1",
+            "pravegaservice.service.published.host.nameOrIp": (
+                PUBLISHED_HOST if secure else "127.0.0.1"
+            ),
         }
         command = [
             str(java),
             f"-Xmx{heap}",
             "-XX:+UseSerialGC",
             "-XX:+ExitOnOutOfMemoryError",
-            *[
-                f"-D{key}={str(value).lower() if isinstance(value, bool) else value}"
-                for key, value in properties.items()
-            ],
+            *[f"-D{key}={_java_value(value)}" for key, value in properties.items()],
             *os.environ.get("PRAVECHAT_JAVA_OPTS", "").split(),
             "-cp",
             classpath,
@@ -290,6 +354,7 @@ class LocalServer:
         self, process: "subprocess.Popen[bytes]", record: ServerRecord, timeout: float
     ) -> None:
         deadline = time.monotonic() + timeout
+        log = _LogFollower(self.log_path)
         while time.monotonic() < deadline:
             code = process.poll()
             if code is not None:
@@ -298,7 +363,7 @@ class LocalServer:
                     f"Pravega exited while starting (exit code {code}); last lines of its output:\n"
                     + "\n".join(self._crash_context())
                 )
-            if READY_LINE in "\n".join(self.log_tail(200)) and controller_answers(record.uri):
+            if log.has_said(READY_LINE) and self._answers(record.uri, record.secure):
                 return
             time.sleep(0.25)
         self.stop()
