@@ -27,6 +27,8 @@ test: server
 
 soak: server
 	PRAVECHAT_LOAD_CLIENTS=20 PRAVECHAT_LOAD_MESSAGES=500 $(BIN)/pytest -s tests/test_load.py
+	PRAVECHAT_FAULT_RESTARTS=5 PRAVECHAT_FAULT_MESSAGES=50 \
+		$(BIN)/pytest -s tests/test_faults.py -k restarts
 
 stop: setup
 	$(BIN)/pravechat server stop

@@ -180,6 +180,9 @@ class PravechatApp(App[None]):
         self._search_status = ""
         self._submitted_at: dict[str, float] = {}
         """When each line still in an outbox was submitted (monotonic)."""
+        self._echoed: set[str] = set()
+        """Own lines already read back from the room while their acknowledgement is on its
+        way: the log shows them, so the pending list does not."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -346,6 +349,10 @@ class PravechatApp(App[None]):
             self.bell()  # something was said in another room
         self._learn_nicks(d.message.sender for d in event.deliveries)
         self._show_status()
+        own = [entry.message.id for entry in entries if entry.own and entry.message is not None]
+        if own:
+            self._echoed.update(own)
+            self._show_pending()
         self._settle(len(entries))
 
     def on_connection_state(self, event: ConnectionState) -> None:
@@ -371,11 +378,13 @@ class PravechatApp(App[None]):
         shown = [
             message.text
             for message in waiting
-            if not connected or now - self._submitted_at.get(message.id, 0.0) >= PENDING_AFTER
+            if message.id not in self._echoed
+            and (not connected or now - self._submitted_at.get(message.id, 0.0) >= PENDING_AFTER)
         ]
-        if not waiting and self._submitted_at:
+        if not waiting and (self._submitted_at or self._echoed):
             still = {m.id for v in self.rooms.values() if v.session for m in v.session.pending}
             self._submitted_at = {k: t for k, t in self._submitted_at.items() if k in still}
+            self._echoed &= still
         pending = self.query(PendingLines)
         if pending:
             pending.first().show(shown)
