@@ -12,7 +12,7 @@ import pytest
 from pravechat.core.paths import cache_dir, state_dir
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, controller_answers
 from pravechat.server.local import LocalServer, ServerPorts, StartOutcome
-from tests.helpers import free_port
+from pravechat.server.ports import quiet_port
 
 # pravechat.core already turned the binding's Rust logs off (they would go to stdout).
 os.environ["TZ"] = "UTC"  # message times on screen (and in snapshots) do not depend on the host
@@ -40,7 +40,7 @@ def private_server(tmp_path: Path) -> Iterator[tuple[LocalServer, ServerPorts]]:
     """A standalone server on free ports for one test, which may stop and start it (the
     shared one stays up for the others)."""
     server = LocalServer(tmp_path / "server", cache_dir())
-    ports = ServerPorts(free_port(), free_port(), free_port())
+    ports = ServerPorts(quiet_port(), quiet_port(), quiet_port())
     server.start(ports, heap="512m")
     try:
         yield server, ports

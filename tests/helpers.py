@@ -18,12 +18,13 @@ def free_port() -> int:
 
 
 def run_cli(
-    *args: str, env: Mapping[str, str] | None = None, timeout: float = 300
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 300, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     """Run ``pravechat ARGS`` as a user would, in a child process."""
     return subprocess.run(
         [sys.executable, "-m", "pravechat", *args],
         env=dict(env if env is not None else os.environ, RUST_LOG="off"),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -13,8 +13,9 @@ import pytest
 
 from pravechat.core.paths import cache_dir
 from pravechat.server.local import LocalServer, ServerPorts
+from pravechat.server.ports import quiet_port
 from pravechat.server.secure import ACCOUNT, SecureFiles, hash_password
-from tests.helpers import free_port, run_cli, wait_for_pane
+from tests.helpers import run_cli, wait_for_pane
 
 PRAVECHAT = Path(sys.executable).parent / "pravechat"
 
@@ -22,7 +23,7 @@ PRAVECHAT = Path(sys.executable).parent / "pravechat"
 @pytest.fixture(scope="module")
 def secure_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SecureFiles]]:
     server = LocalServer(tmp_path_factory.mktemp("secure") / "server", cache_dir())
-    ports = ServerPorts(free_port(), free_port(), free_port())
+    ports = ServerPorts(quiet_port(), quiet_port(), quiet_port())
     _, status = server.start(ports, heap="512m", secure=True)
     try:
         yield status.uri, server.secure_files

@@ -14,7 +14,7 @@ import subprocess
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -22,7 +22,7 @@ from pathlib import Path
 from pravechat.core.errors import PravechatError
 from pravechat.core.probe import controller_answers
 from pravechat.server.jars import PRAVEGA_VERSION, resolve_classpath
-from pravechat.server.ports import port_holder, port_is_free
+from pravechat.server.ports import port_holder, port_is_free, process_runs
 from pravechat.server.secure import PUBLISHED_HOST, SecureFiles, ensure_secure_files
 from pravechat.server.tools import find_java
 
@@ -120,15 +120,8 @@ def _validate_heap(heap: str) -> str:
 
 
 def _process_is_server(pid: int) -> bool:
-    """True when ``pid`` is a live (not zombie) Pravega standalone JVM."""
-    with suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)  # reap it if it is our own dead child
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, IndexError):
-        return False
-    return state != "Z" and MAIN_CLASS.encode() in cmdline
+    """True when ``pid`` is a live Pravega standalone JVM."""
+    return process_runs(pid, MAIN_CLASS)
 
 
 def _tail(path: Path, lines: int) -> list[str]:

@@ -1,6 +1,10 @@
-"""Is a TCP port free, and if not, which program holds it (Linux /proc, best effort)."""
+"""Is a TCP port free, and if not, which program holds it; is a server process still running
+(Linux /proc, best effort)."""
 
+import os
+import random
 import socket
+from contextlib import suppress
 from pathlib import Path
 
 _TCP_LISTEN = "0A"
@@ -48,3 +52,34 @@ def port_holder(port: int) -> str | None:
         except OSError:
             continue
     return None
+
+
+def process_runs(pid: int, main_class: str) -> bool:
+    """True while ``pid`` runs ``main_class``, or is still dying.
+
+    A killed JVM's main thread turns zombie before its other threads have exited, and
+    those still hold its sockets (seen: a port still listening after the kill), so a
+    zombie counts as dead only once its last thread is gone.
+    """
+    with suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        threads = sum(1 for _ in Path(f"/proc/{pid}/task").iterdir())
+    except (OSError, IndexError):
+        return False
+    if state == "Z":
+        return threads > 1
+    return main_class.encode() in cmdline
+
+
+def quiet_port() -> int:
+    """A free port below the kernel's range of ephemeral ports. A port the kernel picks is
+    in that range: once released, any outgoing connection may take it before the server
+    that should listen there does (seen: a bookie that could not start)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(20000, min(low, 32768))
+        if port_is_free(port):
+            return port
