@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 USER ?= $(shell id -un)
 
-.PHONY: setup run test soak server stop lint bench clean
+.PHONY: setup run test test-durable soak server stop lint bench clean
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ run: server
 
 test: server
 	$(BIN)/pytest
+
+# The durable server's tests start its four JVMs, twice each: minutes, so a suite of its own.
+test-durable: setup
+	$(BIN)/pytest -m durable -s tests/test_durable.py
 
 soak: server
 	PRAVECHAT_LOAD_CLIENTS=20 PRAVECHAT_LOAD_MESSAGES=500 $(BIN)/pytest -s tests/test_load.py

@@ -145,3 +145,20 @@ def test_stop_with_nothing_running_says_so(isolated_env: dict[str, str]) -> None
     result = run_cli("server", "stop", env=isolated_env)
     assert result.returncode == 0
     assert "No local Pravega server is running" in result.stdout
+
+
+@pytest.mark.parametrize("extra", ["--secure", "--foreground"])
+def test_durable_refuses_what_it_does_not_do_in_one_line(
+    isolated_env: dict[str, str], extra: str
+) -> None:
+    result = run_cli("server", "start", "--durable", extra, env=isolated_env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "pravechat: --durable does not take --secure or --foreground (yet)"
+    )
+
+
+def test_logs_names_the_pieces_of_a_durable_server(isolated_env: dict[str, str]) -> None:
+    result = run_cli("server", "logs", "--piece", "kernel", env=isolated_env)
+    assert result.returncode == 1
+    assert "choose one of zookeeper, bookie, controller, segmentstore" in result.stderr

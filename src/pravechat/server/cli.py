@@ -1,11 +1,17 @@
-"""``pravechat server ...``: a thin shell over :mod:`pravechat.server.local`."""
+"""``pravechat server ...``: a thin shell over :mod:`pravechat.server.local` and
+:mod:`pravechat.server.durable`."""
 
 import time
+from collections import deque
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from pravechat.core.errors import PravechatError
 from pravechat.core.paths import cache_dir, state_dir
+from pravechat.core.probe import controller_answers
+from pravechat.server.durable import PIECES, DurablePorts, DurableServer
 from pravechat.server.local import DEFAULT_HEAP, LocalServer, ServerPorts, StartOutcome
 
 server_app = typer.Typer(
@@ -16,6 +22,10 @@ server_app = typer.Typer(
 
 def _local_server() -> LocalServer:
     return LocalServer(state_dir() / "server", cache_dir())
+
+
+def _durable_server() -> DurableServer:
+    return DurableServer(state_dir() / "durable", cache_dir())
 
 
 def _duration(seconds: float) -> str:
@@ -43,8 +53,31 @@ def start(
             "a generated account.",
         ),
     ] = False,
+    durable: Annotated[
+        bool,
+        typer.Option(
+            "--durable",
+            help="Keep every stream on disk across restarts: ZooKeeper, a bookie, the "
+            "controller and the segment store, each a process of its own.",
+        ),
+    ] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where --durable keeps its data [default: state dir].")
+    ] = None,
+    bookie_port: Annotated[int, typer.Option(help="The bookie's port (--durable).")] = 3181,
 ) -> None:
-    """Start Pravega 0.13.0 standalone on loopback, unless one already answers."""
+    """Start Pravega 0.13.0 on loopback, unless one already answers: the standalone server
+    (in memory), or with --durable the pieces of a cluster, on disk."""
+    if durable:
+        if secure or foreground:
+            raise PravechatError("--durable does not take --secure or --foreground (yet)")
+        pieces_ports = DurablePorts(
+            controller_port, segment_store_port, zk_port, bookie_port, rest_port or 9091
+        )
+        _start_durable(pieces_ports, data_dir, timeout)
+        return
+    if _durable_server().record() is not None:
+        raise PravechatError("the durable server runs: `pravechat server stop` it first")
     server = _local_server()
     ports = ServerPorts(controller_port, segment_store_port, zk_port, rest_port)
     began = time.monotonic()
@@ -65,6 +98,24 @@ def start(
         raise typer.Exit(server.wait_foreground())
 
 
+def _start_durable(ports: DurablePorts, data_dir: Path | None, timeout: float) -> None:
+    server = _durable_server()
+    if (existing := server.record()) is not None:
+        typer.echo(f"Durable Pravega is already running at {existing.uri}.")
+        return
+    if _local_server().record() is not None:
+        raise PravechatError("the in-memory server runs: `pravechat server stop` it first")
+    uri = f"tcp://127.0.0.1:{ports.controller}"
+    if controller_answers(uri, timeout=3.0):
+        typer.echo(f"A Pravega server not started by pravechat already answers at {uri}.")
+        return
+    began = time.monotonic()
+    record = server.start(ports, data_dir, max(timeout, 240.0))
+    took = time.monotonic() - began
+    typer.echo(f"Durable Pravega is running at {record.uri} (ready in {took:.1f} s).")
+    typer.echo(f"Its data is in {record.data_dir}; `pravechat server stop` keeps it.")
+
+
 def _explain_secure(server: LocalServer, uri: str) -> None:
     files = server.secure_files
     typer.echo(f"It takes TLS and password authentication only (files: {files.directory}).")
@@ -75,9 +126,15 @@ def _explain_secure(server: LocalServer, uri: str) -> None:
 
 @server_app.command()
 def stop() -> None:
-    """Stop the server that `pravechat server start` started."""
+    """Stop the server that `pravechat server start` started (a durable one keeps its data)."""
     pid = _local_server().stop()
-    typer.echo(f"Stopped Pravega (pid {pid})." if pid else "No local Pravega server is running.")
+    durable = _durable_server().stop()
+    if pid:
+        typer.echo(f"Stopped Pravega (pid {pid}).")
+    if durable:
+        typer.echo(f"Stopped durable Pravega; its data stays in {durable.data_dir}.")
+    if not pid and not durable:
+        typer.echo("No local Pravega server is running.")
 
 
 @server_app.command()
@@ -87,6 +144,20 @@ def status(
     ] = 9090,
 ) -> None:
     """Exit 0 and describe the server when one answers; exit 1 otherwise."""
+    durable = _durable_server()
+    if (running := durable.record()) is not None:
+        answering = controller_answers(running.uri, timeout=3.0)
+        dead = durable.dead_pieces(running)
+        typer.echo(f"Durable Pravega 0.13.0 is {'running' if answering else 'not answering'}")
+        typer.echo(f"  controller  {running.uri}")
+        for name, pid in running.pids.items():
+            typer.echo(f"  {name:<13}pid {pid}{'  (dead)' if name in dead else ''}")
+        typer.echo(f"  uptime      {_duration(time.time() - running.started_at)}")
+        typer.echo(f"  data        {running.data_dir}")
+        typer.echo(f"  logs        {durable.state_dir}/*.log")
+        if not answering or dead:
+            raise typer.Exit(1)
+        return
     current = _local_server().status(controller_port)
     record = current.record
     if record is not None and current.answering and current.uptime is not None:
@@ -111,17 +182,27 @@ def status(
 def logs(
     lines: Annotated[int, typer.Option("--lines", "-n", help="How many lines.")] = 50,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing.")] = False,
+    piece: Annotated[
+        str,
+        typer.Option(help="With --durable: zookeeper, bookie, controller or segmentstore."),
+    ] = "segmentstore",
 ) -> None:
-    """Show the tail of the local server's log."""
-    server = _local_server()
-    if not server.log_path.exists():
-        typer.echo(f"No server log yet ({server.log_path}).")
+    """Show the tail of the local server's log (a durable one's: one piece's)."""
+    durable = _durable_server()
+    if durable.record() is not None or not _local_server().log_path.exists():
+        names = [p.name for p in PIECES]
+        if piece not in names:
+            raise PravechatError(f"no piece {piece!r}: choose one of {', '.join(names)}")
+        path = durable.log_path(piece)
+    else:
+        path = _local_server().log_path
+    if not path.exists():
+        typer.echo(f"No server log yet ({path}).")
         raise typer.Exit(1)
-    for line in server.log_tail(lines):
-        typer.echo(line)
-    if follow:
-        with server.log_path.open(errors="replace") as handle:
-            handle.seek(0, 2)
+    with path.open(errors="replace") as handle:
+        for line in deque(handle, maxlen=lines):
+            typer.echo(line, nl=False)
+        if follow:
             try:
                 while True:
                     line = handle.readline()
