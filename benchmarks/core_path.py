@@ -87,13 +87,18 @@ async def latency(transport: Transport, count: int, interval: float) -> list[flo
     return delays
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def parse_sizes(description: str | None) -> argparse.Namespace:
+    """--controller, --messages, --latency (messages timed) and --interval (between them)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--controller", default="tcp://127.0.0.1:9090")
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--latency", type=int, default=1000)
     parser.add_argument("--interval", type=float, default=0.01)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+async def main() -> None:
+    args = parse_sizes(__doc__)
     scope = f"bench-{uuid.uuid4().hex[:8]}"
     transport = Transport.connect(args.controller, scope)
     rows = [

@@ -7,7 +7,6 @@ usage: python -m benchmarks.durable [--controller URI] [--messages N] [--latency
 on free ports, with its data in a temporary directory that is removed at the end.
 """
 
-import argparse
 import asyncio
 import shutil
 import statistics
@@ -17,7 +16,7 @@ import time
 import uuid
 from pathlib import Path
 
-from benchmarks.core_path import latency
+from benchmarks.core_path import latency, parse_sizes
 from benchmarks.results import percentile, save, table
 from pravechat.core.paths import cache_dir
 from pravechat.core.process import exit_process
@@ -46,12 +45,7 @@ async def delays(uri: str, count: int, interval: float) -> list[float]:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--controller", default="tcp://127.0.0.1:9090")
-    parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--latency", type=int, default=1000)
-    parser.add_argument("--interval", type=float, default=0.01)
-    args = parser.parse_args()
+    args = parse_sizes(__doc__)
     work = Path(tempfile.mkdtemp(prefix="pravechat-durable-"))
     server = DurableServer(work / "state", cache_dir())
     ports = DurablePorts(*(quiet_port() for _ in range(5)))

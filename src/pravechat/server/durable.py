@@ -13,14 +13,14 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pravechat.core.errors import PravechatError
 from pravechat.core.probe import controller_answers, tcp_reachable
 from pravechat.server.jars import resolve_classpath
+from pravechat.server.jvm import java_flags, save_record, start_lock, stop_jvm, write_logback
 from pravechat.server.ports import port_holder, port_is_free, process_runs
 from pravechat.server.tools import find_java
 
@@ -30,25 +30,6 @@ LEDGERS_PATH = f"/pravega/{CLUSTER}/bookkeeper/ledgers"
 """Where the bookie registers and the segment store looks for it (Pravega's default layout)."""
 CONTAINERS = 4
 """Segment containers: the controller and the segment store must agree."""
-
-_LOGBACK = """<configuration>
-  <appender name="FILE" class="ch.qos.logback.core.rolling.RollingFileAppender">
-    <file>{log}</file>
-    <rollingPolicy class="ch.qos.logback.core.rolling.FixedWindowRollingPolicy">
-      <fileNamePattern>{log}.%i</fileNamePattern>
-      <minIndex>1</minIndex>
-      <maxIndex>2</maxIndex>
-    </rollingPolicy>
-    <triggeringPolicy class="ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy">
-      <maxFileSize>20MB</maxFileSize>
-    </triggeringPolicy>
-    <encoder>
-      <pattern>%d{{HH:mm:ss.SSS}} %-5level [%thread] %logger{{36}} - %msg%n</pattern>
-    </encoder>
-  </appender>
-  <root level="INFO"><appender-ref ref="FILE"/></root>
-</configuration>
-"""
 
 
 @dataclass(frozen=True)
@@ -153,15 +134,6 @@ class DurableServer:
             p.name for p in PIECES if not process_runs(record.pids.get(p.name, -1), p.main_class)
         ]
 
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        import fcntl
-
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with (self.state_dir / "start.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
-
     # --- start ---------------------------------------------------------------------------
 
     def start(
@@ -173,7 +145,7 @@ class DurableServer:
         """Start the four pieces unless they run; returns once the controller serves."""
         ports = ports or DurablePorts()
         data = (data_dir or self.state_dir / "data").resolve()
-        with self._lock():
+        with start_lock(self.state_dir):
             existing = self.record()
             if existing is not None:
                 return existing
@@ -205,9 +177,7 @@ class DurableServer:
             return record
 
     def _save(self, record: DurableRecord) -> None:
-        temporary = self._record_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(asdict(record), indent=2))
-        temporary.replace(self._record_path)
+        save_record(self._record_path, asdict(record))
 
     def _configure(self, ports: DurablePorts, data: Path) -> None:
         for folder in ("zookeeper", "bookie/journal", "bookie/ledgers", "lts"):
@@ -236,9 +206,7 @@ class DurableServer:
         )
         (self.state_dir / "config.properties").touch()  # the segment store insists on one
         for piece in PIECES:
-            (self.state_dir / f"{piece.name}.logback.xml").write_text(
-                _LOGBACK.format(log=self.log_path(piece.name))
-            )
+            write_logback(self.state_dir / f"{piece.name}.logback.xml", self.log_path(piece.name))
 
     def _properties(self, piece: Piece, ports: DurablePorts, data: Path) -> dict[str, object]:
         zk = f"127.0.0.1:{ports.zookeeper}"
@@ -301,10 +269,7 @@ class DurableServer:
             "-XX:MaxDirectMemorySize=512m" if piece.name == "segmentstore" else "-Xss1m",
             "-XX:+UseSerialGC",
             "-XX:+ExitOnOutOfMemoryError",
-            *[
-                f"-D{k}={str(v).lower() if isinstance(v, bool) else v}"
-                for k, v in properties.items()
-            ],
+            *java_flags(properties),
             "-cp",
             classpath,
             piece.main_class,
@@ -416,16 +381,8 @@ class DurableServer:
         by_name = {piece.name: piece for piece in PIECES}
         for piece in (by_name[name] for name in STOP_ORDER):
             pid = pids.get(piece.name)
-            if pid is None or not process_runs(pid, piece.main_class):
-                continue
-            for sig, wait in ((signal.SIGTERM, piece.stop_grace), (signal.SIGKILL, 10.0)):
-                with suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-                deadline = time.monotonic() + wait
-                while time.monotonic() < deadline and process_runs(pid, piece.main_class):
-                    time.sleep(0.1)
-                if not process_runs(pid, piece.main_class):
-                    break
+            if pid is not None and not stop_jvm(pid, piece.main_class, piece.stop_grace):
+                raise PravechatError(f"could not stop the {piece.name} (pid {pid})")
 
     def kill(self) -> None:
         """SIGKILL every piece at once, as a power cut would (for tests)."""

@@ -5,16 +5,12 @@ directory, so its logs never reach the user's terminal. ``server.json`` there re
 started, which is how ``stop`` and ``status`` find it again.
 """
 
-import fcntl
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -22,6 +18,14 @@ from pathlib import Path
 from pravechat.core.errors import PravechatError
 from pravechat.core.probe import controller_answers
 from pravechat.server.jars import PRAVEGA_VERSION, resolve_classpath
+from pravechat.server.jvm import (
+    java_flags,
+    java_value,
+    save_record,
+    start_lock,
+    stop_jvm,
+    write_logback,
+)
 from pravechat.server.ports import port_holder, port_is_free, process_runs
 from pravechat.server.secure import PUBLISHED_HOST, SecureFiles, ensure_secure_files
 from pravechat.server.tools import find_java
@@ -32,25 +36,6 @@ DEFAULT_HEAP = "1g"
 LOG_FILE = "server.log"
 JVM_OUTPUT_FILE = "jvm.out"
 RECORD_FILE = "server.json"
-
-_LOGBACK = """<configuration>
-  <appender name="FILE" class="ch.qos.logback.core.rolling.RollingFileAppender">
-    <file>{log}</file>
-    <rollingPolicy class="ch.qos.logback.core.rolling.FixedWindowRollingPolicy">
-      <fileNamePattern>{log}.%i</fileNamePattern>
-      <minIndex>1</minIndex>
-      <maxIndex>3</maxIndex>
-    </rollingPolicy>
-    <triggeringPolicy class="ch.qos.logback.core.rolling.SizeBasedTriggeringPolicy">
-      <maxFileSize>20MB</maxFileSize>
-    </triggeringPolicy>
-    <encoder>
-      <pattern>%d{{HH:mm:ss.SSS}} %-5level [%thread] %logger{{36}} - %msg%n</pattern>
-    </encoder>
-  </appender>
-  <root level="INFO"><appender-ref ref="FILE"/></root>
-</configuration>
-"""
 
 
 @dataclass(frozen=True)
@@ -107,10 +92,6 @@ class ServerStatus:
 
 def controller_uri(port: int, secure: bool = False) -> str:
     return f"tls://{PUBLISHED_HOST}:{port}" if secure else f"tcp://127.0.0.1:{port}"
-
-
-def _java_value(value: object) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _validate_heap(heap: str) -> str:
@@ -181,16 +162,7 @@ class LocalServer:
         return record if _process_is_server(record.pid) else None
 
     def _save(self, record: ServerRecord) -> None:
-        temporary = self._record_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(asdict(record), indent=2))
-        temporary.replace(self._record_path)
-
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        with (self.state_dir / "start.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            yield
+        save_record(self._record_path, asdict(record))
 
     # --- queries -------------------------------------------------------------------------
 
@@ -229,7 +201,7 @@ class LocalServer:
         """
         ports = ports or ServerPorts()
         heap = _validate_heap(heap)
-        with self._lock():
+        with start_lock(self.state_dir):
             existing = self.record()
             if existing is not None:
                 status = self.status()
@@ -294,13 +266,13 @@ class LocalServer:
             subprocess.run(["rm", "-rf", str(temp)], check=False)
         temp.mkdir(parents=True)
         logback = self.state_dir / "logback.xml"
-        logback.write_text(_LOGBACK.format(log=self.log_path))
+        write_logback(logback, self.log_path)
         config = self.state_dir / "standalone.properties"
         config.unlink(missing_ok=True)
         config.touch(mode=0o600)
         # Secure settings go in the file (its password too), not on the public command line.
         config.write_text(
-            "".join(f"{key}={_java_value(value)}\n" for key, value in
+            "".join(f"{key}={java_value(value)}\n" for key, value in
                     (secure.server_properties() if secure else {}).items())
         )  # fmt: skip
         for stale in [self.log_path, *self.state_dir.glob(f"{LOG_FILE}.*")]:
@@ -327,7 +299,7 @@ class LocalServer:
             f"-Xmx{heap}",
             "-XX:+UseSerialGC",
             "-XX:+ExitOnOutOfMemoryError",
-            *[f"-D{key}={_java_value(value)}" for key, value in properties.items()],
+            *java_flags(properties),
             *os.environ.get("PRAVECHAT_JAVA_OPTS", "").split(),
             "-cp",
             classpath,
@@ -379,17 +351,9 @@ class LocalServer:
         self._record_path.unlink(missing_ok=True)
         if record is None:
             return None
-        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
-            try:
-                os.kill(record.pid, sig)
-            except ProcessLookupError:
-                return record.pid
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline:
-                if not _process_is_server(record.pid):
-                    return record.pid
-                time.sleep(0.1)
-        raise PravechatError(f"could not stop the Pravega server (pid {record.pid})")
+        if not stop_jvm(record.pid, MAIN_CLASS, grace):
+            raise PravechatError(f"could not stop the Pravega server (pid {record.pid})")
+        return record.pid
 
     def wait_foreground(self) -> int:
         """Wait for a server started with ``foreground=True``; Ctrl-C stops it cleanly."""
