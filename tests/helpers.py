@@ -1,13 +1,16 @@
 """Helpers shared by the tests."""
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pytest
+
+from pravechat.core.session import Delivery, RoomSession, SessionStatus
 
 
 def free_port() -> int:
@@ -47,3 +50,37 @@ def wait_for_pane(tmux: list[str], pane: str, text: str, seconds: float = 45) ->
             return screen
         time.sleep(0.2)
     pytest.fail(f"{text!r} never appeared in pane {pane}:\n{pane_text(tmux, pane)}")
+
+
+class Watched:
+    """A session with what it delivered and every status it reported."""
+
+    def __init__(self, session: RoomSession) -> None:
+        self.session = session
+        self.statuses: list[SessionStatus] = []
+        self.delivered: list[Delivery] = []
+        session.on_status = self.statuses.append
+        self._task = asyncio.get_running_loop().create_task(self._collect())
+
+    async def _collect(self) -> None:
+        async for batch in self.session.batches():
+            self.delivered.extend(batch)
+
+    def texts(self) -> list[str]:
+        return [d.message.text for d in self.delivered]
+
+    async def holds(self, count: int) -> None:
+        user = self.session.user
+        await self.wait_for(f"{user} to hold {count}", lambda: len(self.texts()) >= count)
+
+    async def reaches(self, state: str) -> None:
+        user = self.session.user
+        await self.wait_for(f"{user} {state}", lambda: self.session.state == state)
+
+    async def wait_for(self, what: str, condition: Callable[[], bool], timeout: float = 90) -> None:
+        try:
+            async with asyncio.timeout(timeout):
+                while not condition():
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise AssertionError(f"waited {timeout:.0f} s for {what}") from None

@@ -8,53 +8,20 @@ server comes back. Sessions must ride it out without losing or repeating a messa
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from pravechat.core.session import Delivery, RoomSession, SessionStatus
+from pravechat.core.session import RoomSession
 from pravechat.core.transport import Transport
 from pravechat.server.local import LocalServer, ServerPorts
+from tests.helpers import Watched
 
 
 @pytest.fixture(autouse=True)
 def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-class Watched:
-    """A session with what it delivered and every status it reported."""
-
-    def __init__(self, session: RoomSession) -> None:
-        self.session = session
-        self.statuses: list[SessionStatus] = []
-        self.delivered: list[Delivery] = []
-        session.on_status = self.statuses.append
-        self._task = asyncio.get_running_loop().create_task(self._collect())
-
-    async def _collect(self) -> None:
-        async for batch in self.session.batches():
-            self.delivered.extend(batch)
-
-    def texts(self) -> list[str]:
-        return [d.message.text for d in self.delivered]
-
-    async def holds(self, count: int) -> None:
-        user = self.session.user
-        await self.wait_for(f"{user} to hold {count}", lambda: len(self.texts()) >= count)
-
-    async def reaches(self, state: str) -> None:
-        user = self.session.user
-        await self.wait_for(f"{user} {state}", lambda: self.session.state == state)
-
-    async def wait_for(self, what: str, condition: Callable[[], bool], timeout: float = 90) -> None:
-        try:
-            async with asyncio.timeout(timeout):
-                while not condition():
-                    await asyncio.sleep(0.1)
-        except TimeoutError:
-            raise AssertionError(f"waited {timeout:.0f} s for {what}") from None
 
 
 @pytest.fixture

@@ -76,8 +76,9 @@ def start(
         )
         _start_durable(pieces_ports, data_dir, timeout)
         return
-    if _durable_server().record() is not None:
-        raise PravechatError("the durable server runs: `pravechat server stop` it first")
+    if (running := _durable_server().record()) is not None:
+        typer.echo(f"Durable Pravega is already running at {running.uri}.")
+        return
     server = _local_server()
     ports = ServerPorts(controller_port, segment_store_port, zk_port, rest_port)
     began = time.monotonic()
