@@ -8,7 +8,6 @@ a restart keeps every stream. The layout is a distributed deployment's, shrunk o
 (see the README for how each piece moves to a host of its own).
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -20,7 +19,14 @@ from pathlib import Path
 from pravechat.core.errors import PravechatError
 from pravechat.core.probe import controller_answers, tcp_reachable
 from pravechat.server.jars import resolve_classpath
-from pravechat.server.jvm import java_flags, save_record, start_lock, stop_jvm, write_logback
+from pravechat.server.jvm import (
+    java_flags,
+    load_record,
+    save_record,
+    start_lock,
+    stop_jvm,
+    write_logback,
+)
 from pravechat.server.ports import port_holder, port_is_free, process_runs
 from pravechat.server.tools import find_java
 
@@ -121,10 +127,11 @@ class DurableServer:
 
     def record(self) -> DurableRecord | None:
         """The saved record, if any of its processes is still alive."""
-        try:
-            raw = json.loads(self._record_path.read_text())
-            record = DurableRecord(**{**raw, "ports": DurablePorts(**raw["ports"])})
-        except (OSError, ValueError, TypeError, KeyError):
+        record = load_record(
+            self._record_path,
+            lambda raw: DurableRecord(**{**raw, "ports": DurablePorts(**raw["ports"])}),
+        )
+        if record is None:
             return None
         alive = [p for p in PIECES if process_runs(record.pids.get(p.name, -1), p.main_class)]
         return record if alive else None

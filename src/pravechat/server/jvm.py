@@ -6,12 +6,14 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pravechat.server.ports import process_runs
+
+T = TypeVar("T")
 
 LOGBACK = """<configuration>
   <appender name="FILE" class="ch.qos.logback.core.rolling.RollingFileAppender">
@@ -45,6 +47,14 @@ def java_value(value: object) -> str:
 
 def java_flags(properties: dict[str, object]) -> list[str]:
     return [f"-D{key}={java_value(value)}" for key, value in properties.items()]
+
+
+def load_record(path: Path, build: Callable[[dict[str, Any]], T]) -> T | None:
+    """The record ``save_record`` wrote, built; None when missing or not one of ours."""
+    try:
+        return build(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def save_record(path: Path, record: dict[str, Any]) -> None:

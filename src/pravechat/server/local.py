@@ -5,7 +5,6 @@ directory, so its logs never reach the user's terminal. ``server.json`` there re
 started, which is how ``stop`` and ``status`` find it again.
 """
 
-import json
 import os
 import re
 import subprocess
@@ -21,6 +20,7 @@ from pravechat.server.jars import PRAVEGA_VERSION, resolve_classpath
 from pravechat.server.jvm import (
     java_flags,
     java_value,
+    load_record,
     save_record,
     start_lock,
     stop_jvm,
@@ -154,12 +154,11 @@ class LocalServer:
 
     def record(self) -> ServerRecord | None:
         """The saved record, if its process is still a live server."""
-        try:
-            raw = json.loads(self._record_path.read_text())
-            record = ServerRecord(**{**raw, "ports": ServerPorts(**raw["ports"])})
-        except (OSError, ValueError, TypeError, KeyError):
-            return None
-        return record if _process_is_server(record.pid) else None
+        record = load_record(
+            self._record_path,
+            lambda raw: ServerRecord(**{**raw, "ports": ServerPorts(**raw["ports"])}),
+        )
+        return record if record is not None and _process_is_server(record.pid) else None
 
     def _save(self, record: ServerRecord) -> None:
         save_record(self._record_path, asdict(record))
