@@ -84,7 +84,7 @@ def controller_problem(
     """None when a Pravega controller at ``uri`` serves a real request (list scopes); else
     why not, in one line. ``credentials`` (client variables, Credentials.client_env) add to
     this process's environment."""
-    env = {**os.environ, **(credentials or {}), "RUST_LOG": "off"}
+    env = {**os.environ, **(credentials or {})}
     address = parse_controller_uri(uri)
     began = time.monotonic()
     handshake = min(timeout / 4, 1.0)

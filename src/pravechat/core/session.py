@@ -192,6 +192,7 @@ class RoomSession:
         skipped: Counter[SkipReason],
         files: Path,
         lock: IO[str],
+        born: object,
     ) -> None:
         self.user = args.user
         self.room = args.room
@@ -211,7 +212,7 @@ class RoomSession:
         self._recent = RecentIds(_DEDUPE_WINDOW)
         for message in history:
             self._recent.first_time(message.id)
-        self._born: object = None
+        self._born = born
         """The birth mark of the room stream this session reads (Transport.birth_mark)."""
         self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(10_000)
         self._closed = False
@@ -242,9 +243,8 @@ class RoomSession:
         except BaseException:
             lock.close()
             raise
-        session = cls(transport, args, writer, process, history, skipped, files, lock)
-        session._born = opened.get("born")
-        return session
+        born = opened.get("born")
+        return cls(transport, args, writer, process, history, skipped, files, lock, born)
 
     @staticmethod
     async def _start_reader(
