@@ -1,17 +1,16 @@
 """The ``pravechat`` command: a thin shell; the work lives in the core and the server package."""
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pravechat import __version__
 from pravechat.core.errors import PravechatError
-from pravechat.core.probe import DEFAULT_CONTROLLER_URI, controller_answers, parse_controller_uri
+from pravechat.core.probe import controller_answers, parse_controller_uri
 from pravechat.core.process import exit_process
 from pravechat.core.settings import load_settings
-from pravechat.scripting import history, send
+from pravechat.scripting import CaCertOption, ControllerOption, TlsOption, history, send
 from pravechat.server.cli import server_app
 
 app = typer.Typer(
@@ -36,16 +35,11 @@ def main(
     user: Annotated[
         str | None, typer.Option(help="Your nick (or PRAVECHAT_USER, or user in the config).")
     ] = None,
-    room: Annotated[str | None, typer.Option(help="Room to open [default: lobby].")] = None,
-    controller: Annotated[
-        str | None,
-        typer.Option(help=f"Pravega controller URI [default: {DEFAULT_CONTROLLER_URI}]."),
-    ] = None,
+    room: Annotated[str | None, typer.Option(help="Room to open (default: lobby).")] = None,
+    controller: ControllerOption = None,
     scope: Annotated[str | None, typer.Option(help="Pravega scope of the chat.")] = None,
-    tls: Annotated[bool, typer.Option("--tls", help="Connect with TLS.")] = False,
-    ca_cert: Annotated[
-        Path | None, typer.Option(help="CA certificate (PEM) that TLS trusts.")
-    ] = None,
+    tls: TlsOption = False,
+    ca_cert: CaCertOption = None,
     start_server: Annotated[
         bool, typer.Option(help="Start the local Pravega server if none answers.")
     ] = False,

@@ -19,10 +19,10 @@ from pravechat.core.transport import DEFAULT_SCOPE, Transport
 
 ControllerOption = Annotated[
     str | None,
-    typer.Option(help=f"Pravega controller URI [default: {DEFAULT_CONTROLLER_URI}]."),
+    typer.Option(help=f"Pravega controller URI (default: {DEFAULT_CONTROLLER_URI})."),
 ]
 ScopeOption = Annotated[
-    str | None, typer.Option(help=f"Pravega scope holding the rooms [default: {DEFAULT_SCOPE}].")
+    str | None, typer.Option(help=f"Pravega scope holding the rooms (default: {DEFAULT_SCOPE}).")
 ]
 TlsOption = Annotated[bool, typer.Option("--tls", help="Connect with TLS.")]
 CaCertOption = Annotated[Path | None, typer.Option(help="CA certificate (PEM) that TLS trusts.")]

@@ -62,7 +62,8 @@ def start(
         ),
     ] = False,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Where --durable keeps its data [default: state dir].")
+        Path | None,
+        typer.Option(help="Where --durable keeps its data (default: state dir)."),
     ] = None,
     bookie_port: Annotated[int, typer.Option(help="The bookie's port (--durable).")] = 3181,
 ) -> None:
