@@ -12,7 +12,8 @@ FIXED_TIME = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
 def message(sender: str, text: str, kind: Kind = Kind.CHAT, room: str = "lobby") -> ChatMessage:
-    return new_message(room, sender, text, kind).model_copy(update={"sent_at": FIXED_TIME})
+    """A message as read from a room (blank text included: an older client can send it)."""
+    return ChatMessage(room=room, sender=sender, kind=kind, text=text, sent_at=FIXED_TIME)
 
 
 class FakeSession:
@@ -65,7 +66,7 @@ class FakeSession:
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
         return self.submit(text, kind)
 
-    async def close(self) -> None:
+    async def close(self, detach: bool = False) -> None:
         self.closed = True
 
 
@@ -96,11 +97,17 @@ class FakePresence:
     def __init__(self) -> None:
         self.rooms: set[str] = set()
         self.typed: list[str] = []
+        self.entered: list[str] = []
+        self.answered: list[str] = []
         self.queue: asyncio.Queue[Presence] = asyncio.Queue()
         self.closed = False
 
     async def enter(self, room: str) -> None:
         self.rooms.add(room)
+        self.entered.append(room)
+
+    async def here(self, room: str) -> None:
+        self.answered.append(room)
 
     async def leave(self, room: str) -> None:
         self.rooms.discard(room)
@@ -112,5 +119,5 @@ class FakePresence:
         while True:
             yield await self.queue.get()
 
-    async def close(self) -> None:
+    async def close(self, detach: bool = False) -> None:
         self.closed = True

@@ -2,15 +2,18 @@
 
 import asyncio
 import os
+import pty
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import pytest
 
-from pravechat.core.session import Delivery, RoomSession, SessionStatus
+from pravechat.core.room_reader import STOP_GRACE
+from pravechat.core.session import STALLED_OFFLINE, Delivery, RoomSession, SessionStatus
 
 
 def free_port() -> int:
@@ -35,6 +38,28 @@ def run_cli(
     )
 
 
+def run_cli_in_a_terminal(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``pravechat ARGS`` with a terminal as its stdin and stdout (stderr captured), as
+    the chat needs one."""
+    main, terminal = pty.openpty()
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "pravechat", *args],
+            env=dict(env if env is not None else os.environ, RUST_LOG="off"),
+            stdin=terminal,
+            stdout=terminal,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(main)
+
+
 def pane_text(tmux: list[str], pane: str) -> str:
     return subprocess.run(
         [*tmux, "capture-pane", "-p", "-t", pane], capture_output=True, text=True, check=True
@@ -50,6 +75,18 @@ def wait_for_pane(tmux: list[str], pane: str, text: str, seconds: float = 45) ->
             return screen
         time.sleep(0.2)
     pytest.fail(f"{text!r} never appeared in pane {pane}:\n{pane_text(tmux, pane)}")
+
+
+def reader_stopped(log: Path, seconds: float = STOP_GRACE + 3) -> str:
+    """The reader log once its reader went offline, or was ended for stalling (STOP_GRACE):
+    a quitting app does not wait for either."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = log.read_text() if log.exists() else ""
+        if "reader offline" in text or STALLED_OFFLINE in text or "Timeout (" in text:
+            return text
+        time.sleep(0.1)
+    pytest.fail(f"the reader neither went offline nor was ended: {log}")
 
 
 class Watched:

@@ -15,7 +15,7 @@ from pravechat.core.paths import cache_dir
 from pravechat.server.local import LocalServer, ServerPorts
 from pravechat.server.ports import quiet_port
 from pravechat.server.secure import ACCOUNT, SecureFiles, hash_password
-from tests.helpers import run_cli, wait_for_pane
+from tests.helpers import run_cli, run_cli_in_a_terminal, wait_for_pane
 
 PRAVECHAT = Path(sys.executable).parent / "pravechat"
 
@@ -114,7 +114,8 @@ def test_a_refused_client_gets_one_clear_line(
     changes, expected = _refusal_cases(tmp_path, uri)[case]
     env = _client_env(uri, files, tmp_path, **changes)
     for command in (["history", "lobby"], ["--user", "tim"]):
-        result = run_cli(*command, env=env, timeout=60)  # a hang fails here
+        run = run_cli if command[0] == "history" else run_cli_in_a_terminal  # the chat needs one
+        result = run(*command, env=env, timeout=60)  # a hang fails here
         assert result.returncode == 1
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("pravechat: "), result.stderr

@@ -10,17 +10,19 @@ from pravechat.core.errors import PravechatError
 from pravechat.core.probe import controller_answers, parse_controller_uri
 from pravechat.core.process import exit_process
 from pravechat.core.settings import load_settings
-from pravechat.scripting import CaCertOption, ControllerOption, TlsOption, history, send
+from pravechat.scripting import CaCertOption, ControllerOption, TlsOption, history, rooms, send
 from pravechat.server.cli import server_app
 
 app = typer.Typer(
     help="A terminal chat on Pravega streams.",
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # typer's rich help shows every flag as `--tls <bool>`
 )
 app.add_typer(server_app, name="server")
 app.command()(send)
 app.command()(history)
+app.command()(rooms)
 
 
 def _show_version(value: bool) -> None:
@@ -65,6 +67,11 @@ def main(
     if settings.user is None:
         typer.echo(ctx.get_help())
         raise PravechatError("who are you? pass --user NICK (or set PRAVECHAT_USER)")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise PravechatError(
+            "the chat needs a terminal (stdin and stdout); from a script use "
+            "`pravechat send` and `pravechat history`"
+        )
     if start_server and not controller_answers(settings.controller, timeout=2.0):
         _start_local_server(settings.controller)
     from pravechat.ui.run import run_chat  # textual loads only for the chat itself

@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from pravechat.core.errors import PravechatError
+from pravechat.core.names import normalize_room
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI
 from pravechat.core.protocol import ChatMessage, Kind, new_message
 from pravechat.core.settings import load_settings
@@ -130,6 +131,23 @@ def history(
 ) -> None:
     """Print the room's retained messages, oldest first."""
     _sigterm_as_interrupt()
+    room = normalize_room(room)
     transport = _connect(controller, scope, tls, ca_cert)
+    if room not in asyncio.run(transport.list_rooms()):  # reading must not create it
+        raise PravechatError(
+            f"no room #{room} in scope {transport.scope}: `pravechat rooms` lists the rooms"
+        )
     for message in asyncio.run(transport.history(room, limit)):
         typer.echo(message.to_json() if as_json else format_line(message))
+
+
+def rooms(
+    controller: ControllerOption = None,
+    scope: ScopeOption = None,
+    tls: TlsOption = False,
+    ca_cert: CaCertOption = None,
+) -> None:
+    """List the rooms of the scope, one per line."""
+    transport = _connect(controller, scope, tls, ca_cert)
+    for room in asyncio.run(transport.list_rooms()):
+        typer.echo(room)

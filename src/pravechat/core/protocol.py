@@ -96,13 +96,17 @@ _ALL_FIELDS = set(ChatMessage.model_fields)
 
 
 def new_message(room: str, sender: str, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
-    """A message to send; refuses invalid names and oversized text with a clear error."""
+    """A message to send; refuses invalid names, oversized text and text with nothing to
+    read (empty or blank once sanitized) with a clear error."""
     room, sender = normalize_room(room), validate_user(sender)
     try:
-        return ChatMessage(room=room, sender=sender, kind=kind, text=text)
+        message = ChatMessage(room=room, sender=sender, kind=kind, text=text)
     except ValidationError as error:
         field, reason = first_problem(error)
         raise PravechatError(f"cannot send: {field}: {reason}") from None
+    if not message.text.strip():
+        raise PravechatError("cannot send: the message is empty")
+    return message
 
 
 class SkipReason(StrEnum):

@@ -17,6 +17,7 @@ from pravechat.server.local import DEFAULT_HEAP, LocalServer, ServerPorts, Start
 server_app = typer.Typer(
     help="Run a local Pravega server on this machine (Java and Maven, no Docker needed).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

@@ -1,5 +1,6 @@
 """Connect, then run the chat screen; the CLI calls this."""
 
+from pravechat.core.errors import PravechatError
 from pravechat.core.presence_session import PresenceSession
 from pravechat.core.session import ChatSession, RoomSession
 from pravechat.core.settings import Settings
@@ -32,5 +33,10 @@ def build_app(
 
 
 def run_chat(settings: Settings) -> None:
-    """Fails fast (before the screen opens) when no server answers."""
-    build_app(settings, settings.connect()).run()
+    """Fails fast (before the screen opens) when no server answers; an unexpected error
+    closes the screen and is one line naming the file that holds its traceback."""
+    app = build_app(settings, settings.connect())
+    app.run()
+    if app.return_code:
+        where = f"its traceback is in {app.crash_log}" if app.crash_log else "no traceback kept"
+        raise PravechatError(f"stopped by an unexpected error (a bug): {where}")
