@@ -146,6 +146,21 @@ async def test_offline_user_gets_what_was_sent_meanwhile_exactly_once_as_unread(
     await _nothing_more(tim)
 
 
+async def test_what_arrives_while_a_quitting_reader_goes_offline_is_not_lost(
+    transport: Transport, sessions: list[RoomSession]
+) -> None:
+    """An app that quits does not wait for its reader: messages sent in that moment are in
+    the slice the reader was waiting for, which it gives back unread instead of releasing."""
+    alex = await _join(transport, sessions, "alex")
+    tim = await RoomSession.open(transport, "tim", "lobby")
+    await tim.close(detach=True)
+    meanwhile = [await alex.send(f"as tim quit {n}") for n in range(5)]
+    tim = await _join(transport, sessions, "tim")  # waits for the first reader to finish
+    got = await _take(tim, 5)
+    assert [d.message for d in got] == meanwhile and all(d.unread for d in got)
+    await _nothing_more(tim)
+
+
 async def test_a_newcomer_sees_history_and_nothing_unread(
     transport: Transport, sessions: list[RoomSession]
 ) -> None:

@@ -22,6 +22,11 @@ def state_dir() -> Path:
     return _xdg_dir("XDG_STATE_HOME", ".local/state")
 
 
+def session_files(scope: str, room: str, user: str) -> Path:
+    """The stem of one user's files for one room: log, seen ids, outbox, locks."""
+    return state_dir() / "sessions" / f"{scope}.{room}.{user}"
+
+
 def config_dir() -> Path:
     """The user's settings."""
     return _xdg_dir("XDG_CONFIG_HOME", ".config")

@@ -60,13 +60,22 @@ class PresenceSession:
         return cls(transport, user, writer, process, log_path)
 
     async def announce(
-        self, room: str, state: Literal["here", "left"] = "here", typing: bool = False
+        self,
+        room: str,
+        state: Literal["here", "left"] = "here",
+        typing: bool = False,
+        ask: bool = False,
     ) -> None:
-        event = Presence(user=self.user, room=room, state=state, typing=typing)
+        event = Presence(user=self.user, room=room, state=state, typing=typing, ask=ask)
         await self._transport.write(self._writer, event.to_json(), PRESENCE_STREAM)
 
     async def enter(self, room: str) -> None:
+        """Say so, asking who is there: they answer at once (see docs/protocol.md)."""
         self.rooms.add(room)
+        await self.announce(room, ask=True)
+
+    async def here(self, room: str) -> None:
+        """A heartbeat now: the answer to someone's question."""
         await self.announce(room)
 
     async def typing(self, room: str) -> None:
@@ -90,11 +99,11 @@ class PresenceSession:
             if "presence" in item:
                 yield Presence.model_validate(item["presence"])
 
-    async def close(self) -> None:
+    async def close(self, detach: bool = False) -> None:
         self._heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._heartbeat
         for room in sorted(self.rooms):
             with contextlib.suppress(TransportError):
                 await self.announce(room, "left")
-        await stop_reader(self._process, self._log_path)
+        await stop_reader(self._process, self._log_path, detach)

@@ -2,7 +2,11 @@
 
 The parent (:class:`pravechat.core.session.RoomSession`) starts it, reads JSON lines from its
 stdout and writes ``stop`` to its stdin to end it: the reader then goes offline, which saves
-the user's position. When the parent dies instead, the reader exits at once without going
+the user's position. A quitting parent does not wait for that, so a reader holds a lock on
+the user's room until it exits: the next reader of that room waits for it, or the earlier
+one's going offline could take the reader the next one just created.
+
+When the parent dies instead, the reader exits at once without going
 offline, like a crash: the position it read ahead to is not saved, so what the parent never
 showed is delivered again to the next session (which drops what it had shown, by id).
 
@@ -18,6 +22,8 @@ Lines written, in order::
 """
 
 import asyncio
+import faulthandler
+import fcntl
 import json
 import logging
 import os
@@ -25,9 +31,11 @@ import signal
 import sys
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from pravechat.core.names import normalize_room, reader_group_name, room_stream, validate_user
+from pravechat.core.paths import session_files
 from pravechat.core.presence import PRESENCE_RETENTION_MS, PRESENCE_STREAM, decode_presence
 from pravechat.core.probe import parse_controller_uri, tcp_reachable
 from pravechat.core.process import exit_process
@@ -42,6 +50,10 @@ DEDUPE_WINDOW = 100_000
 WATCH_EVERY = 1.0
 """Seconds between checks that the controller still takes connections."""
 STOP_COMMAND = b"stop\n"
+STOP_GRACE = 5
+"""Seconds a stopping reader has to go offline before it is ended: a parent that quit does
+not wait for it, and the binding can stall for 30 s. Its log then says ``Timeout (0:00:05)!``
+with where it was stuck."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +96,21 @@ def _leave_like_a_crash(out: _Output, error: TransportError) -> NoReturn:
     exit_process(1)
 
 
+def _hold_reader_lock(files: Path) -> None:
+    """Wait for an earlier reader of this room to exit (at most its STOP_GRACE), then hold
+    the lock until this process exits, when the kernel releases it."""
+    handle = Path(f"{files}.reader.lock").open("w")  # noqa: SIM115 (held for life)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    _held.append(handle)
+
+
+_held: list[IO[str]] = []
+
+
 async def serve(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
     """Join the room, write its history, then pass on live messages until ``stop``."""
     user, room = validate_user(args.user), normalize_room(args.room)
+    _hold_reader_lock(session_files(args.scope, room, user))
     transport = Transport.connect(args.controller, args.scope, probe=False)
     stream = room_stream(room)
     transport.create_stream(stream)
@@ -117,7 +141,7 @@ async def serve(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
     try:
         while not stop.is_set():
             try:
-                events = await read_slice(reader, stream)
+                events = await read_slice(reader, stream, cancelled=stop.is_set)
             except TransportError as error:
                 _leave_like_a_crash(out, error)
             for event in events:
@@ -184,17 +208,24 @@ async def _main(args: ReaderArgs) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
+    def stopping() -> None:
+        if not stop.is_set():
+            # faulthandler's watchdog is a C thread: it ends the process even while a blocking
+            # call holds the GIL, writing where each thread was to the log (stderr).
+            faulthandler.dump_traceback_later(STOP_GRACE, exit=True)
+        stop.set()
+
     def on_stdin() -> None:
         data = os.read(sys.stdin.fileno(), 4096)
         if STOP_COMMAND in data or (not data and stop.is_set()):
             log.info("stop requested")
-            stop.set()
+            stopping()
             loop.remove_reader(sys.stdin.fileno())
         elif not data:  # EOF without "stop": the parent died. Crash alike, saving nothing:
             exit_process(3)  # what it never showed is redelivered to the next session.
 
     loop.add_reader(sys.stdin.fileno(), on_stdin)
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stopping)
     # The protocol gets its own descriptor; anything else written to stdout (the binding's
     # Rust logs) goes to stderr, the session's log file.
     out = _Output(os.fdopen(os.dup(sys.stdout.fileno()), "wb"))

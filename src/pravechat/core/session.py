@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Protocol, Self
 
 from pravechat.core.names import normalize_room, validate_user
-from pravechat.core.paths import state_dir
+from pravechat.core.paths import session_files
 from pravechat.core.probe import controller_answers
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, decode_event, new_message
 from pravechat.core.recent import RecentIds
@@ -65,7 +65,7 @@ class ChatSession(Protocol):
 
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
 
-    async def close(self) -> None: ...
+    async def close(self, detach: bool = False) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -145,14 +145,19 @@ async def spawn_reader(args: ReaderArgs, log: Path) -> "asyncio.subprocess.Proce
 STALLED_OFFLINE = "reader did not go offline in time: killed; the next join recovers it"
 
 
-async def stop_reader(process: "asyncio.subprocess.Process", log_path: Path) -> None:
+async def stop_reader(
+    process: "asyncio.subprocess.Process", log_path: Path, detach: bool = False
+) -> None:
     """Ask a reader process to stop (it goes offline), draining its output; kill it past
-    _STOP_TIMEOUT, saying so in its log."""
+    _STOP_TIMEOUT, saying so in its log. ``detach``: return at once and let it finish on its
+    own (a quitting app): it saves the position within its STOP_GRACE, or dies trying."""
     assert process.stdin is not None and process.stdout is not None
     if process.returncode is not None:
         return
     process.stdin.write(STOP_COMMAND)
     process.stdin.close()
+    if detach:
+        return
     stdout = process.stdout
 
     async def drain() -> None:  # a reader blocked on a full pipe could not stop
@@ -232,7 +237,7 @@ class RoomSession:
     ) -> Self:
         """Join ``room`` as ``user``: history up to where they stopped reading, then live."""
         user, room = validate_user(user), normalize_room(room)
-        files = state_dir() / "sessions" / f"{transport.scope}.{room}.{user}"
+        files = session_files(transport.scope, room, user)
         files.parent.mkdir(parents=True, exist_ok=True)
         lock = _lock(Path(f"{files}.lock"), user, room)
         args = ReaderArgs(transport.uri, transport.scope, user, room, scrollback)
@@ -466,9 +471,10 @@ class RoomSession:
                 item.acknowledged.set_exception(failure)
         self._outbox.clear()
 
-    async def close(self) -> None:
+    async def close(self, detach: bool = False) -> None:
         """Send what is queued (waiting at most _CLOSE_DRAIN s, saving what is left for the
-        next session), stop the reader (it goes offline, saving the position)."""
+        next session), stop the reader (it goes offline, saving the position). ``detach``:
+        do not wait for the reader to finish going offline (see :func:`stop_reader`)."""
         if self._closed:
             return
         try:
@@ -481,7 +487,7 @@ class RoomSession:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._save_outbox()
-            await stop_reader(self._process, Path(f"{self._files}.log"))
+            await stop_reader(self._process, Path(f"{self._files}.log"), detach)
             if drained:
                 await self._writer.flush()
         finally:

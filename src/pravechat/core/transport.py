@@ -14,7 +14,7 @@ turns under one gate, and each live reader runs in a process of its own (room_re
 import asyncio
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -82,12 +82,21 @@ def single_offset(cut: Any, what: str) -> int:
     return int(next(iter(offsets.values())))
 
 
-async def read_raw_slice(reader: Any, stream: str) -> list[tuple[int, int, bytes]]:
-    """Acquire one slice, release it: (offset, end, data) of each event, undecoded."""
+async def read_raw_slice(
+    reader: Any, stream: str, cancelled: Callable[[], bool] = lambda: False
+) -> list[tuple[int, int, bytes]]:
+    """Acquire one slice, release it: (offset, end, data) of each event, undecoded.
+
+    When ``cancelled()`` says so once the slice arrives (the reader is stopping and nobody
+    would show its events), the slice goes back unread: the position it saves stays before
+    those events, so they are delivered to the user's next session instead of being lost.
+    """
     with binding(f"reading {stream}"):
         segment_slice = await reader.get_segment_slice_async()
     try:
         events: list[tuple[int, int, bytes]] = []
+        if cancelled():
+            return events
         for event in segment_slice:
             data = event.data()
             offset = int(event.offset())
@@ -98,11 +107,13 @@ async def read_raw_slice(reader: Any, stream: str) -> list[tuple[int, int, bytes
             reader.release_segment(segment_slice)
 
 
-async def read_slice(reader: Any, stream: str) -> list[Event]:
+async def read_slice(
+    reader: Any, stream: str, cancelled: Callable[[], bool] = lambda: False
+) -> list[Event]:
     """Acquire one slice, decode it, release it: one sequential step of a read loop."""
     return [
         Event(offset, end, decode_event(data))
-        for offset, end, data in await read_raw_slice(reader, stream)
+        for offset, end, data in await read_raw_slice(reader, stream, cancelled)
     ]
 
 
