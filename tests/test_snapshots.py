@@ -2,12 +2,18 @@
 
 from typing import Any
 
+import pytest
+
 from pravechat.core.presence import Presence
 from pravechat.core.protocol import Kind
 from pravechat.ui.app import PravechatApp
 from tests.fakes import FakeChat, FakePresence, message
 
-SIZE = (90, 24)
+SIZE = (80, 24)
+"""The classic terminal: the side panels hide, messages get the width."""
+SMALL = (60, 20)
+WIDE = (120, 30)
+"""Wide enough for the rooms and members panels."""
 WRAPPING = (
     "a longer message that has to wrap onto a second line, so the continuation lines are "
     "indented under the text column"
@@ -22,7 +28,8 @@ def _still(app: PravechatApp) -> None:
     app.chat_input.cursor_blink = False
 
 
-def test_main_screen(snap_compare: Any) -> None:
+@pytest.mark.parametrize("size", [SIZE, SMALL], ids=["80x24", "60x20"])
+def test_main_screen(snap_compare: Any, size: tuple[int, int]) -> None:
     chat = FakeChat(
         "tim",
         history=[
@@ -40,7 +47,7 @@ def test_main_screen(snap_compare: Any) -> None:
         chat.current.deliver(message("maria", "this arrived while tim was away"), unread=True)
         await pilot.pause(0.2)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_help(snap_compare: Any) -> None:
@@ -83,9 +90,10 @@ def test_rooms_sidebar(snap_compare: Any) -> None:
         await pilot.pause(0.2)
         random = next(s for s in chat.sessions if s.room == "random")
         random.deliver(*(message("alex", f"ping {n}", room="random") for n in range(3)))
+        random.deliver(message("maria", "@tim over here", room="random"))
         await pilot.pause(0.2)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
 
 
 def test_member_list(snap_compare: Any) -> None:
@@ -104,4 +112,4 @@ def test_member_list(snap_compare: Any) -> None:
             presence.queue.put_nowait(Presence(user=user, room="lobby"))
         await pilot.pause(0.2)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)

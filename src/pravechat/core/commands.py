@@ -1,6 +1,7 @@
 """Slash-commands, parsed without any UI, so a TUI and a bot expand them the same way."""
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -42,11 +43,11 @@ COMMANDS: tuple[CommandHelp, ...] = (
     CommandHelp("joke", "/joke", "tell a random joke"),
     CommandHelp("me", "/me TEXT", "act: /me waves shows * you waves"),
     CommandHelp("join", "/join ROOM", "go to ROOM (created when new)"),
-    CommandHelp("leave", "/leave", "stop following this room"),
+    CommandHelp("leave", "/leave [ROOM]", "stop following ROOM (or this one)"),
     CommandHelp("rooms", "/rooms", "list the rooms"),
     CommandHelp("who", "/who", "who is in this room now"),
-    CommandHelp("search", "/search TEXT", "find in the loaded history (Ctrl+F: next match)"),
-    CommandHelp("clear", "/clear", "clear the screen (history stays in Pravega)"),
+    CommandHelp("search", "/search TEXT", "find in the loaded history, newest first"),
+    CommandHelp("clear", "/clear", "clear the screen (Pravega keeps it)"),
     CommandHelp("quit", "/quit", "leave; your reading position is saved"),
 )
 COMMAND_NAMES = tuple(f"/{command.name}" for command in COMMANDS)
@@ -83,7 +84,12 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             except PravechatError as error:
                 return Command(Action.ERROR, str(error))
         case "leave" | "part":
-            return Command(Action.LEAVE)
+            if not rest:
+                return Command(Action.LEAVE)  # the room shown
+            try:
+                return Command(Action.LEAVE, normalize_room(rest))
+            except PravechatError as error:
+                return Command(Action.ERROR, str(error))
         case "rooms":
             return Command(Action.ROOMS)
         case "who" | "names":
@@ -98,21 +104,35 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             return Command(Action.ERROR, f"unknown command /{name}: try /help")
 
 
-def complete(prefix: str, nicks: list[str]) -> str | None:
-    """Complete the last word of ``prefix``: a command at the start of the line, else a nick.
+ROOM_COMMANDS = ("/join", "/leave", "/part")
 
-    A nick completed at the start of the line gets ``": "`` after it, as IRC clients do.
+
+def completions(prefix: str, nicks: Iterable[str], rooms: Iterable[str] = ()) -> list[str]:
+    """Every way to complete the last word of ``prefix``, each the whole new prefix: a
+    command at the start of the line, a room after /join or /leave or after ``#``, else a
+    nick. A nick completed at the start of the line gets ``": "`` after it, as IRC clients do.
     """
     head, separator, word = prefix.rpartition(" ")
-    if not word:
-        return None
     if not head and word.startswith("/"):
-        commands = [name for name in COMMAND_NAMES if name.startswith(word.lower())]
-        return commands[0] + " " if commands else None
+        return [name + " " for name in COMMAND_NAMES if name.startswith(word.lower())]
+    if head.lower() in ROOM_COMMANDS or word.startswith("#"):
+        mark = "#" if word.startswith("#") else ""
+        stem = word.removeprefix("#").lower()
+        return [
+            f"{head}{separator}{mark}{room} "
+            for room in sorted(set(rooms))
+            if room.startswith(stem)
+        ]
+    if not word:
+        return []
     at = "@" if word.startswith("@") else ""
     stem = word.removeprefix("@").lower()
     matches = sorted(nick for nick in set(nicks) if nick.lower().startswith(stem))
-    if not matches:
-        return None
     suffix = ": " if not head and not at else " "
-    return f"{head}{separator}{at}{matches[0]}{suffix}"
+    return [f"{head}{separator}{at}{nick}{suffix}" for nick in matches]
+
+
+def complete(prefix: str, nicks: Iterable[str], rooms: Iterable[str] = ()) -> str | None:
+    """The first of :func:`completions`, or None."""
+    found = completions(prefix, nicks, rooms)
+    return found[0] if found else None

@@ -24,7 +24,8 @@ TYPING_SHOWN = 5.0
 
 
 class Presence(BaseModel):
-    """One presence event: ``{"v":1,"user":..,"room":..,"state":"here"|"left"}``."""
+    """One presence event: ``{"v":1,"user":..,"room":..,"state":"here"|"left"}`` (see
+    docs/protocol.md)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -34,6 +35,8 @@ class Presence(BaseModel):
     state: Literal["here", "left"] = "here"
     typing: bool = False
     """Sent only by clients whose user enabled the typing indicator."""
+    ask: bool = False
+    """The sender just entered: whoever follows the room answers with a heartbeat now."""
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def to_json(self) -> str:

@@ -3,6 +3,7 @@
 import ipaddress
 import os
 import tomllib
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
@@ -44,6 +45,20 @@ ENV_SETTINGS = (
 )
 
 
+class Bell(StrEnum):
+    """When the terminal bell rings."""
+
+    OFF = "off"
+    MENTIONS = "mentions"
+    """When someone mentions you (the default)."""
+    ALL = "all"
+    """Also when someone speaks in a room you are not looking at."""
+
+
+_BELL_WORDS = {"true": Bell.MENTIONS, "on": Bell.MENTIONS, "1": Bell.MENTIONS,
+               "false": Bell.OFF, "0": Bell.OFF}  # fmt: skip
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -59,8 +74,9 @@ class Settings(BaseModel):
     """Messages the screen keeps per room; older ones scroll out (they stay in Pravega)."""
     typing: bool = False
     """Tell others when you type, and show when they do (off: privacy first)."""
-    bell: bool = True
-    """Ring the terminal bell when someone mentions you."""
+    bell: Bell = Bell.MENTIONS
+    """Ring the terminal bell: "mentions", "all" (a message in another room too) or "off";
+    true and false (earlier versions) mean "mentions" and "off"."""
     notify_command: list[str] = Field(default_factory=list)
     """Run on a mention, e.g. ["notify-send", "{sender} in #{room}", "{text}"]; no shell."""
     tls: bool = False
@@ -73,6 +89,15 @@ class Settings(BaseModel):
     """Its password: from the config file or PRAVECHAT_PASSWORD only, never a flag."""
     password_file: Path | None = None
     """A file holding the password, instead of ``password``."""
+
+    @field_validator("bell", mode="before")
+    @classmethod
+    def _bell(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return Bell.MENTIONS if value else Bell.OFF
+        if isinstance(value, str):
+            return _BELL_WORDS.get(value.strip().lower(), value.strip().lower())
+        return value
 
     @field_validator("user")
     @classmethod

@@ -10,8 +10,11 @@ shows in the status bar.
 import asyncio
 import contextlib
 import gc
+import itertools
+import os
 import signal
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,25 +29,46 @@ from textual.widgets import ContentSwitcher, Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
-from pravechat.core.presence import TIMEOUT, TYPING_EVERY, Change, Presence, Roster
+from pravechat.core.paths import state_dir
+from pravechat.core.presence import HEARTBEAT, TIMEOUT, TYPING_EVERY, Change, Presence, Roster
 from pravechat.core.protocol import Kind
 from pravechat.core.session import ChatSession, Delivery, SessionStatus
+from pravechat.core.settings import Bell
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind, message_entry
+from pravechat.ui.terminal_keys import register_alt_keys
 from pravechat.ui.widgets import ChatInput, MemberList, PendingLines, RoomList, StatusBar
 
 PENDING_AFTER = 0.4
 """Seconds a line waits for Pravega before it is shown as pending: sooner would flash."""
 PRESENCE_RETRY_MAX = 10.0
+PRESENCE_SETTLING = HEARTBEAT + 1.0
+"""Seconds after entering a room in which members first seen were there already: everyone
+present heartbeats within HEARTBEAT, so only later arrivals are announced as joining."""
+ANSWER_EVERY = 1.0
+"""A room's question "who is here?" is answered at most this often."""
+PANELS_MIN_WIDTH = 100
+"""Below this many columns the side panels hide (F2 shows them)."""
+MEMBERS_MIN_WIDTH = 120
 
 KEYS_HELP = (
-    "keys: Enter sends, Ctrl+J starts a new line, Tab completes, Up/Down recall, "
-    "Ctrl+N/Ctrl+P or Alt+1..9 switch rooms, PgUp/PgDn scroll, Ctrl+F finds, Ctrl+Q quits"
+    ("Enter", "send; Ctrl+J or Alt+Enter: new line"),
+    ("Up / Down", "recall what you sent; Down: the draft"),
+    ("Tab", "complete a command, nick or room; again"),
+    ("PgUp / PgDn", "scroll; Ctrl+Home / Ctrl+End: top, end"),
+    ("Ctrl+N / P", "next, previous room; Alt+1..9: by number"),
+    ("Ctrl+F / Esc", "next match of /search; end the search"),
+    ("F2", "show or hide the rooms and members panels"),
+    ("Ctrl+Q", "quit (or Ctrl+C); your place is saved"),
 )
+"""What /help lists after the commands: at 80 columns each fits on one line."""
+HELP_COLUMN = 15
 
 
 class PresenceLike(Protocol):
     async def enter(self, room: str) -> None: ...
+
+    async def here(self, room: str) -> None: ...
 
     async def typing(self, room: str) -> None: ...
 
@@ -52,12 +76,24 @@ class PresenceLike(Protocol):
 
     def events(self) -> AsyncIterator[Presence]: ...
 
-    async def close(self) -> None: ...
+    async def close(self, detach: bool = False) -> None: ...
 
 
 Connector = Callable[[str], Awaitable[ChatSession]]
 PresenceOpener = Callable[[], Awaitable[PresenceLike]]
 RoomLister = Callable[[], Awaitable[list[str]]]
+
+
+def write_crash_log(error: BaseException) -> Path | None:
+    """Write the traceback to a file of its own under the state directory; None if that
+    cannot be written either."""
+    path = state_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(traceback.format_exception(error)))
+    except OSError:
+        return None
+    return path
 
 
 async def _run_quietly(argv: list[str]) -> None:
@@ -110,19 +146,22 @@ class PresenceEvent(Message):
 
 @dataclass
 class RoomView:
-    """A followed room: its log (kept while another room is shown), session and counts."""
+    """A followed room: its log (kept while another room is shown), session and state; the
+    log counts what the user has not seen yet."""
 
     name: str
     log: ChatLog
     session: ChatSession | None = None
     state: str = "joining"
-    unread: int = 0
-    """Messages that arrived while the user was away (before this run)."""
-    unseen: int = 0
-    """Messages that arrived while another room was shown."""
-    divider_shown: bool = False
     shown: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when the last batch posted has been put on the log."""
+    entered_at: float | None = None
+    """When presence announced the user here (monotonic)."""
+
+    @property
+    def unseen(self) -> int:
+        """Messages from others not on screen yet: unread, new below, or in a hidden room."""
+        return self.log.unseen
 
 
 class PravechatApp(App[None]):
@@ -141,8 +180,9 @@ class PravechatApp(App[None]):
         Binding("pageup", "scroll('page_up')", "Page up", priority=True),
         Binding("pagedown", "scroll('page_down')", "Page down", priority=True),
         Binding("ctrl+f", "search_next", "Search", priority=True),
-        Binding("ctrl+home", "scroll('scroll_home')", "Top", show=False, priority=True),
-        Binding("ctrl+end", "scroll('scroll_end')", "Bottom", show=False, priority=True),
+        Binding("ctrl+home", "scroll('top')", "Top", show=False, priority=True),
+        Binding("ctrl+end", "scroll('bottom')", "Bottom", show=False, priority=True),
+        Binding("f2", "toggle_panels", "Panels", priority=True),
     ]
 
     def __init__(
@@ -152,7 +192,7 @@ class PravechatApp(App[None]):
         connect: Connector,
         list_rooms: RoomLister,
         scrollback: int = 10_000,
-        bell: bool = True,
+        bell: Bell = Bell.MENTIONS,
         notify_command: list[str] | None = None,
         more_rooms: list[str] | None = None,
         presence: PresenceOpener | None = None,
@@ -160,6 +200,7 @@ class PravechatApp(App[None]):
         typing: bool = False,
     ) -> None:
         super().__init__()
+        register_alt_keys()
         self._open_presence = presence
         self.presence: PresenceLike | None = None
         self.roster = Roster(presence_timeout)
@@ -167,6 +208,14 @@ class PravechatApp(App[None]):
         self._typing = typing
         self._typing_sent = 0.0
         self._presence_started = False
+        self._quitting = False
+        self._listed_rooms: list[str] = []
+        self.crash_log: Path | None = None
+        """Where the traceback of an unexpected error went."""
+        self._answered: dict[str, float] = {}
+        """When each room's question "who is here?" was last answered (monotonic)."""
+        self._panels: bool | None = None
+        """The side panels shown (True) or hidden (False) by F2; None: by the width."""
         self._bell = bell
         self._notify_command = notify_command or []
         self.user = user
@@ -214,7 +263,7 @@ class PravechatApp(App[None]):
 
     @property
     def unread(self) -> int:
-        return self.current.unread
+        return self.current.unseen
 
     @property
     def chat_input(self) -> ChatInput:
@@ -226,6 +275,7 @@ class PravechatApp(App[None]):
             signal.SIGTERM, lambda: self.run_worker(self.action_quit(), group="quit")
         )
         self.chat_input.focus()
+        self._lay_out_panels()
         self.set_interval(PENDING_AFTER / 2, self._show_pending)
         for room in self._start_rooms:
             await self._follow(room)
@@ -245,13 +295,44 @@ class PravechatApp(App[None]):
         if self._typing:
             typists = [u for u in self.roster.typing(self.room, time.monotonic()) if u != self.user]
             typing = f"{', '.join(typists)} typing…" if typists else ""
+        elsewhere = [r for r in self.rooms.values() if r is not view]
         self.query_one(StatusBar).show(
-            self.user, view.name, view.state, view.unread, self._search_status or typing
+            self.user,
+            view.name,
+            view.state,
+            view.unseen,
+            self._search_status or typing,
+            below=not view.log.following,
+            elsewhere=(sum(r.unseen for r in elsewhere), sum(r.log.mentions for r in elsewhere)),
         )
         self.query_one(RoomList).show(
-            [(name, r.unseen) for name, r in self.rooms.items()], self.room
+            [(name, r.unseen, r.log.mentions) for name, r in self.rooms.items()], self.room
         )
         self.query_one(MemberList).show(self.roster.members(self.room), self.user)
+
+    def on_chat_log_reading(self, event: ChatLog.Reading) -> None:
+        if self.rooms:
+            self._show_status()
+
+    # --- layout --------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._lay_out_panels()
+
+    def _lay_out_panels(self) -> None:
+        """Side panels by the width, unless F2 said otherwise: messages keep the room."""
+        width = self.size.width
+        rooms = self._panels if self._panels is not None else width >= PANELS_MIN_WIDTH
+        members = self._panels if self._panels is not None else width >= MEMBERS_MIN_WIDTH
+        self.query_one(RoomList).display = rooms
+        self.query_one(MemberList).display = members
+        self.query_one(StatusBar).panels_hidden = not rooms
+
+    def action_toggle_panels(self) -> None:
+        shown = self.query_one(RoomList).display
+        self._panels = not shown
+        self._lay_out_panels()
+        self._show_status()
 
     def _local(self, kind: EntryKind, text: str, room: str | None = None) -> None:
         self.rooms[room or self.room].log.add([Entry(kind, text)])
@@ -261,8 +342,10 @@ class PravechatApp(App[None]):
     async def _follow(self, room: str) -> None:
         """Open a room and keep reading it, whether or not it is the one shown."""
         log = ChatLog(self._scrollback, id=f"log-{room}")
+        log.display = False  # until switched to: the switcher hides only what it showed
         self.rooms[room] = RoomView(room, log)
         await self.query_one(ContentSwitcher).mount(log)
+        self._offer_rooms()
         self.run_worker(
             self._read_room(room), group=f"room:{room}", exclusive=True, exit_on_error=False
         )
@@ -297,7 +380,8 @@ class PravechatApp(App[None]):
             self.action_end_search()
         self.room = room
         self.query_one(ContentSwitcher).current = f"log-{room}"
-        self.current.unseen = 0
+        # Once laid out at its size: the first unseen line, or the bottom.
+        self.call_after_refresh(self.current.log.show_unseen)
         self._show_status()
 
     async def _leave(self, room: str) -> None:
@@ -307,8 +391,14 @@ class PravechatApp(App[None]):
                 await self.presence.leave(room)
         self.workers.cancel_group(self, f"room:{room}")
         if view.session is not None:
-            await view.session.close()
+            await view.session.close(detach=True)  # its reader saves the place on its own
         await view.log.remove()
+        self._offer_rooms()
+
+    def _offer_rooms(self, listed: list[str] | None = None) -> None:
+        """Rooms Tab completes: those followed, and those /rooms listed."""
+        self._listed_rooms = listed if listed is not None else self._listed_rooms
+        self.chat_input.rooms = sorted({*self.rooms, *self._listed_rooms})
 
     def on_joined(self, event: Joined) -> None:
         view = self.rooms.get(event.room)
@@ -317,12 +407,14 @@ class PravechatApp(App[None]):
             return
         view.session = event.session
         view.state = "connected"
-        view.log.add(message_entry(message, self.user) for message in event.session.history)
+        history = event.session.history
+        view.log.add((message_entry(message, self.user) for message in history), seen=True)
         self._local(EntryKind.INFO, f"you are in #{event.room} as {self.user}", event.room)
+        self.roster.update(Presence(user=self.user, room=event.room), time.monotonic())
         self._start_presence()
         if self.presence is not None:
-            self.run_worker(self.presence.enter(event.room), group="announce")
-        self._learn_nicks(m.sender for m in event.session.history)
+            self.run_worker(self._enter(view, self.presence), group="announce")
+        self._learn_nicks(m.sender for m in history)
         self._show_status()
 
     def on_delivered(self, event: Delivered) -> None:
@@ -331,21 +423,18 @@ class PravechatApp(App[None]):
             return
         view.shown.set()
         entries: list[Entry] = []
-        for delivery in event.deliveries:
-            if delivery.unread:
-                if not view.divider_shown:
-                    entries.append(Entry(EntryKind.DIVIDER, "unread"))
-                    view.divider_shown = True
-                view.unread += 1
-            entries.append(message_entry(delivery.message, self.user))
-        view.log.add(entries)
-        others = [e for e in entries if e.message is not None and not e.own]
+        for unread, deliveries in itertools.groupby(event.deliveries, lambda d: d.unread):
+            added = [message_entry(delivery.message, self.user) for delivery in deliveries]
+            view.log.add(added, unread=unread)
+            entries += added
         called = [entry for entry in entries if entry.mention]
-        if event.room != self.room:
-            view.unseen += len(others)
         if called:
             self._alert(called[-1])
-        elif others and event.room != self.room and self._bell:
+        elif (
+            self._bell is Bell.ALL
+            and event.room != self.room
+            and any(e.message is not None and not e.own for e in entries)
+        ):
             self.bell()  # something was said in another room
         self._learn_nicks(d.message.sender for d in event.deliveries)
         self._show_status()
@@ -401,7 +490,7 @@ class PravechatApp(App[None]):
                 self.presence = presence = await self._open_presence()
                 for view in list(self.rooms.values()):
                     if view.session is not None:
-                        await presence.enter(view.name)
+                        await self._enter(view, presence)
                 delay = 1.0
                 if told:
                     self._local(EntryKind.INFO, "presence is back")
@@ -421,10 +510,26 @@ class PravechatApp(App[None]):
             await asyncio.sleep(delay)
             delay = min(delay * 2, PRESENCE_RETRY_MAX)
 
+    async def _enter(self, view: RoomView, presence: PresenceLike) -> None:
+        view.entered_at = time.monotonic()
+        await presence.enter(view.name)
+
     def on_presence_event(self, message: PresenceEvent) -> None:
-        change = self.roster.update(message.event, time.monotonic())
+        event, now = message.event, time.monotonic()
+        view = self.rooms.get(event.room)
+        if (
+            event.ask
+            and event.user != self.user
+            and view is not None
+            and view.session is not None
+            and self.presence is not None
+            and now - self._answered.get(event.room, -ANSWER_EVERY) >= ANSWER_EVERY
+        ):
+            self._answered[event.room] = now
+            self.run_worker(self.presence.here(event.room), group="announce")
+        change = self.roster.update(event, now)
         if change is not None:
-            self._show_change(change)
+            self._show_change(change, asking=event.ask)
 
     def _expire_presence(self) -> None:
         for change in self.roster.expire(time.monotonic()):
@@ -446,8 +551,12 @@ class PravechatApp(App[None]):
             self._typing_sent = now
             self.run_worker(self.presence.typing(self.room), group="announce")
 
-    def _show_change(self, change: Change) -> None:
-        if change.room in self.rooms and change.user != self.user:
+    def _show_change(self, change: Change, asking: bool = False) -> None:
+        """``asking``: the change came with a question "who is here?", which only a user who
+        just entered asks."""
+        view = self.rooms.get(change.room)
+        was_there = not asking and self._was_there(view, change) if view is not None else False
+        if view is not None and change.user != self.user and not was_there:
             if change.joined:
                 text = f"{change.user} joined"
             elif change.timed_out:
@@ -457,6 +566,13 @@ class PravechatApp(App[None]):
             self._local(EntryKind.INFO, text, change.room)
         self._show_status()
 
+    @staticmethod
+    def _was_there(view: RoomView, change: Change) -> bool:
+        """A member first seen by a heartbeat just after the user entered was there before:
+        the member list shows them, and nobody "joined"."""
+        settling = view.entered_at is None or time.monotonic() - view.entered_at < PRESENCE_SETTLING
+        return change.joined and settling
+
     async def action_room_number(self, number: int) -> None:
         names = list(self.rooms)
         if number <= len(names):
@@ -464,7 +580,7 @@ class PravechatApp(App[None]):
 
     def _alert(self, entry: Entry) -> None:
         """Someone called the user: ring the bell and run the notification command, if set."""
-        if self._bell:
+        if self._bell is not Bell.OFF:
             self.bell()
         message = entry.message
         if self._notify_command and message is not None:
@@ -517,24 +633,21 @@ class PravechatApp(App[None]):
                 if not self._submit(command.text, kind):
                     chat_input.value = line  # a refused line goes back into the input
                     return
-                self.current.unread = 0
+                self.chat_log.follow()  # your own line is where you look next
                 self._show_status()
             case Action.HELP:
+                self._local(EntryKind.INFO, "commands:")
                 for item in COMMANDS:
-                    self._local(EntryKind.INFO, f"{item.usage:<12} {item.summary}")
-                self._local(EntryKind.INFO, KEYS_HELP)
+                    self._local(EntryKind.INFO, f"{item.usage:<{HELP_COLUMN}}{item.summary}")
+                self._local(EntryKind.INFO, "keys:")
+                for keys, what in KEYS_HELP:
+                    self._local(EntryKind.INFO, f"{keys:<{HELP_COLUMN}}{what}")
             case Action.JOIN:
                 if command.text not in self.rooms:
                     await self._follow(command.text)
                 await self._switch(command.text)
             case Action.LEAVE:
-                if len(self.rooms) == 1:
-                    self._local(EntryKind.ERROR, "this is your only room: /join another first")
-                else:
-                    leaving = self.room
-                    await self.action_cycle_room(1)
-                    await self._leave(leaving)
-                    self._show_status()
+                await self._leave_room(command.text or self.room)
             case Action.ROOMS:
                 self.show_rooms()
             case Action.WHO:
@@ -549,6 +662,18 @@ class PravechatApp(App[None]):
             case Action.ERROR:
                 self._local(EntryKind.ERROR, command.text)
         chat_input.remember(line)
+
+    async def _leave_room(self, room: str) -> None:
+        if room not in self.rooms:
+            self._local(EntryKind.ERROR, f"you are not in #{room}: /rooms lists the rooms")
+        elif len(self.rooms) == 1:
+            self._local(EntryKind.ERROR, "this is your only room: /join another first")
+        else:
+            if room == self.room:
+                await self.action_cycle_room(1)
+            await self._leave(room)
+            self._local(EntryKind.INFO, f"you left #{room}")
+            self._show_status()
 
     def on_chat_input_refused(self, event: ChatInput.Refused) -> None:
         self._local(EntryKind.ERROR, event.reason)
@@ -575,6 +700,7 @@ class PravechatApp(App[None]):
         except PravechatError as error:
             self._local(EntryKind.ERROR, str(error))
             return
+        self._offer_rooms(rooms)
         listing = ", ".join(f"#{room}" for room in rooms) or "none yet"
         self._local(EntryKind.INFO, f"rooms: {listing}")
 
@@ -601,20 +727,46 @@ class PravechatApp(App[None]):
         self._show_status()
 
     def action_scroll(self, how: str) -> None:
-        getattr(self.chat_log, how)(animate=False)
+        log = self.chat_log
+        match how:
+            case "page_up":
+                log.scroll_page_up(animate=False)
+            case "page_down":
+                log.scroll_page_down(animate=False)
+            case "top":
+                log.scroll_home(animate=False, immediate=True)
+            case _:
+                log.follow()
 
     async def action_cycle_room(self, step: int) -> None:
         names = list(self.rooms)
         await self._switch(names[(names.index(self.room) + step) % len(names)])
 
+    def _handle_exception(self, error: Exception) -> None:
+        """A bug: the traceback goes to a file, not over the user's terminal; the command
+        line then says where it is and exits non-zero (ui/run.py)."""
+        self.crash_log = write_crash_log(error)
+        super()._handle_exception(error)
+        if self.crash_log is not None:
+            self._exit_renderables.clear()  # Textual would print the traceback at exit
+
     async def action_quit(self) -> None:
-        """Close every session first: each reader goes offline, saving the position."""
+        """Close every session at once: queued lines are sent or saved, and each reader is
+        told to go offline, saving the position. The readers finish that on their own (about
+        a second), so the screen closes without waiting for them."""
+        if self._quitting:
+            return
+        self._quitting = True
+        self.query_one(StatusBar).show_quitting()
         views = list(self.rooms.values())
         for view in views:
             self.workers.cancel_group(self, f"room:{view.name}")
         self.workers.cancel_group(self, "presence")
+        closing = [v.session.close(detach=True) for v in views if v.session is not None]
         if self.presence is not None:
-            with contextlib.suppress(PravechatError):
-                await self.presence.close()
-        await asyncio.gather(*(v.session.close() for v in views if v.session is not None))
+            closing.append(self.presence.close(detach=True))
+        results = await asyncio.gather(*closing, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, PravechatError):
+                raise result
         self.exit()

@@ -3,14 +3,21 @@
 Textual's Line API: the widget keeps entries and, per entry, its first line number at the
 current width; ``render_line`` finds the entry by bisection and renders it on demand, with an
 LRU cache of rendered lines. Appending a burst costs a line count per entry and one refresh.
+
+The log also knows what its reader has seen: a message from someone else counts as unseen
+until its line has been on screen. The first unseen message gets a divider above it; a room
+with unseen messages opens at that divider, and the count falls as the reader scrolls down.
 """
 
 from bisect import bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from rich.console import Console
 from rich.style import Style
 from textual.cache import LRUCache
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -19,8 +26,25 @@ from pravechat.ui.entries import Entry, EntryKind, line_count, render_entry
 _FOUND = Style(bgcolor="#e5c07b", color="black")
 
 
+def _counts(entry: Entry) -> bool:
+    """Whether the entry is someone else's message: what unseen counts."""
+    return entry.message is not None and not entry.own
+
+
+_RETIRED = Entry(EntryKind.DIVIDER, "")
+"""An earlier divider, once a newer one is placed: it takes no line."""
+
+
 class ChatLog(ScrollView, can_focus=True):
-    """The room's messages, oldest first; stays at the bottom unless scrolled up."""
+    """The room's messages, oldest first; follows the bottom unless the reader scrolled up."""
+
+    @dataclass
+    class Reading(Message):
+        """How many messages from others have not been on screen yet changed."""
+
+        log: "ChatLog"
+        unseen: int
+        mentions: int
 
     def __init__(self, max_entries: int = 100_000, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -34,10 +58,21 @@ class ChatLog(ScrollView, can_focus=True):
         self._search = ""
         self._matches: list[int] = []  # entry indexes, oldest first
         self._match = -1
+        self.following = True
+        """Whether new lines scroll the view: false once the reader scrolls up."""
+        self._seen_seq = 0  # sequence number of the first entry never on screen
+        self._divider_seq: int | None = None
+        self.unseen = 0
+        self.mentions = 0
+        self._reported = (0, 0)
 
     @property
     def entries(self) -> list[Entry]:
         return self._entries
+
+    @property
+    def _end_seq(self) -> int:
+        return self._first_seq + len(self._entries)
 
     def clear(self) -> None:
         self.end_search()
@@ -45,23 +80,63 @@ class ChatLog(ScrollView, can_focus=True):
         self._entries.clear()
         self._starts.clear()
         self._total_lines = 0
-        self._update_size(follow=True)
+        self._seen_seq, self._divider_seq = self._first_seq, None
+        self.unseen = self.mentions = 0
+        self.following = True
+        self._update_size()
+        self._report()
 
-    def add(self, entries: Iterable[Entry]) -> None:
-        """Append entries; follows the bottom only if the view was already there."""
-        follow = self.scroll_y >= self.max_scroll_y
+    def add(self, entries: Iterable[Entry], unread: bool = False, seen: bool = False) -> None:
+        """Append entries, scrolling along if the view follows the bottom. ``unread``: they
+        arrived while the user was away, so the view stops at their divider; ``seen``: they
+        count as read already (the history shown on joining)."""
         width = self._text_width()
         console = self.app.console
+        watched = self._watched()
         for entry in entries:
-            self._entries.append(entry)
-            self._starts.append(self._total_lines)
-            self._total_lines += line_count(entry, width, console)
+            if not seen and _counts(entry) and (unread or not watched or not self.following):
+                if not self.unseen:
+                    self._place_divider("unread" if unread else "new", width, console)
+                self.unseen += 1
+                self.mentions += entry.mention
+            elif not self.unseen:
+                self._seen_seq = self._end_seq + 1  # seen as it arrives
+            self._append(entry, width, console)
+        if seen:
+            self._forget_unseen(self._end_seq)
         if len(self._entries) > self.max_entries * 1.1:
             dropped_lines = self._drop_oldest(len(self._entries) - self.max_entries)
-            if not follow:  # keep the lines being read where they are
+            if not self.following:  # keep the lines being read where they are
                 self.scroll_to(y=max(0, self.scroll_y - dropped_lines), animate=False,
                                immediate=True)  # fmt: skip
-        self._update_size(follow)
+        self._update_size()
+        self._report()
+
+    def _append(self, entry: Entry, width: int, console: Console) -> None:
+        self._entries.append(entry)
+        self._starts.append(self._total_lines)
+        self._total_lines += line_count(entry, width, console)
+
+    def _place_divider(self, label: str, width: int, console: Console) -> None:
+        """Above the first unseen message; the previous divider is retired in place (its
+        line goes, the entries keep their indexes and cached strips)."""
+        old = self._index(self._divider_seq)
+        if old is not None:
+            self._entries[old] = _RETIRED
+            self._cache.clear()  # its strips may be cached at any width
+            for index in range(old + 1, len(self._starts)):
+                self._starts[index] -= 1
+            self._total_lines -= 1
+            if self.scroll_y > self._starts[old]:
+                self.scroll_to(y=self.scroll_y - 1, animate=False, immediate=True)
+        self._divider_seq = self._end_seq
+        self._seen_seq = self._end_seq  # the divider is the first thing not yet seen
+        self._append(Entry(EntryKind.DIVIDER, label), width, console)
+
+    def _index(self, seq: int | None) -> int | None:
+        if seq is None or not self._first_seq <= seq < self._end_seq:
+            return None
+        return seq - self._first_seq
 
     def _drop_oldest(self, count: int) -> int:
         """Forget the oldest entries; returns how many lines they took.
@@ -71,11 +146,67 @@ class ChatLog(ScrollView, can_focus=True):
         """
         self.end_search()  # its entry indexes would be off
         shift = self._starts[count] if count < len(self._starts) else self._total_lines
+        self._forget_unseen(self._first_seq + count)  # dropped unseen are gone for good
         self._first_seq += count  # cached strips stay keyed by sequence number
         del self._entries[:count]
         self._starts = [start - shift for start in self._starts[count:]]
         self._total_lines -= shift
         return shift
+
+    # --- what the reader has seen ------------------------------------------------------------
+
+    def _watched(self) -> bool:
+        """Whether the log is on screen (a room not shown keeps its log hidden)."""
+        return self.display and self.is_mounted and self.size.height > 0
+
+    def _forget_unseen(self, up_to_seq: int) -> None:
+        """Count everything before ``up_to_seq`` as seen."""
+        if up_to_seq <= self._seen_seq:
+            return
+        start = max(0, self._seen_seq - self._first_seq)
+        for entry in self._entries[start : up_to_seq - self._first_seq]:
+            if _counts(entry):
+                self.unseen -= 1
+                self.mentions -= entry.mention
+        self._seen_seq = up_to_seq
+
+    def mark_seen(self) -> None:
+        """What is on screen now has been seen; tell the app if the counts changed."""
+        if self._watched() and self._entries and self.unseen:
+            last_line = int(self.scroll_y) + self.scrollable_content_region.height - 1
+            last = bisect_right(self._starts, min(last_line, self._total_lines - 1)) - 1
+            self._forget_unseen(self._first_seq + last + 1)
+        self._report()
+
+    def _report(self) -> None:
+        counts = (self.unseen, self.mentions)
+        if counts != self._reported:
+            self._reported = counts
+            self.post_message(self.Reading(self, *counts))
+
+    def show_unseen(self) -> None:
+        """Put the view where reading should go on: the divider at the top when unseen lines
+        follow it (and do not all fit below it), else the bottom."""
+        divider = self._index(self._divider_seq)
+        height = self.scrollable_content_region.height or self.size.height
+        top = self._starts[divider] if divider is not None else self._total_lines
+        if self.unseen and self._total_lines - top > height:
+            self.following = False
+            self.scroll_to(y=top, animate=False, immediate=True)
+        else:
+            self.follow()
+        self.mark_seen()
+
+    def follow(self) -> None:
+        """Back to the bottom, following new lines again."""
+        self.following = True
+        self.scroll_end(animate=False, immediate=True)
+        self.call_after_refresh(self.mark_seen)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = new_value >= self.max_scroll_y
+        self.mark_seen()
 
     def _text_width(self) -> int:
         return max(20, self.scrollable_content_region.width or self.size.width or 80)
@@ -91,21 +222,28 @@ class ChatLog(ScrollView, can_focus=True):
         self._total_lines = total
         self._cache.clear()
 
-    def _update_size(self, follow: bool) -> None:
+    def _update_size(self) -> None:
         size = Size(self._text_width(), self._total_lines)
         if self._needs_layout(size):
             self.virtual_size = size  # a reactive with layout=True: the whole screen is redone
-            if follow:  # once the new size is laid out, or max_scroll_y is stale
-                self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+            self.call_after_refresh(self._settle_view)  # max_scroll_y is stale until then
         else:
             # Only the log grew: repaint it and its scrollbar, and scroll now. A layout per
             # arriving message, then a second refresh for the scroll, made a line take 26-34
             # ms to show instead of 16 (p50, measured in process at 100 msg/s).
             self.set_reactive(ChatLog.virtual_size, size)
             self.vertical_scrollbar.window_virtual_size = size.height
-            if follow:
-                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self._settle_view()
         self.refresh()
+
+    def _settle_view(self) -> None:
+        """A following view goes to the bottom, or stops at the divider of unseen lines."""
+        if not self.following:
+            return
+        if self.unseen:
+            self.show_unseen()
+        else:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def _needs_layout(self, size: Size) -> bool:
         """Whether the scrollbars would appear, vanish or resize (a layout's work)."""
@@ -121,9 +259,11 @@ class ChatLog(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         if self._text_width() != self._width:
             self._width = self._text_width()
-            follow = self.scroll_y >= self.max_scroll_y
             self._reflow()
-            self._update_size(follow)
+            self._update_size()
+        else:
+            self.call_after_refresh(self._settle_view)
+        self.call_after_refresh(self.mark_seen)
 
     # --- search ----------------------------------------------------------------------------
 

@@ -97,6 +97,8 @@ PREFIX_WIDTH = 6 + NICK_WIDTH + 1
 def render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
     """The entry as screen lines: wrapped text with continuation lines indented."""
     if entry.kind is EntryKind.DIVIDER:
+        if not entry.text:  # a retired divider
+            return []
         label = f" {entry.text} "
         side = max(0, width - len(label)) // 2
         return [Text("─" * side + label + "─" * (width - side - len(label)), style=_DIVIDER)]
@@ -110,7 +112,7 @@ def render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
 def line_count(entry: Entry, width: int, console: Console) -> int:
     """How many lines the entry takes; an entry that fits on one line skips the wrapping."""
     if entry.kind is EntryKind.DIVIDER:
-        return 1
+        return 1 if entry.text else 0
     text = (
         entry.text
         if entry.message is None or entry.message.kind is not Kind.ACTION

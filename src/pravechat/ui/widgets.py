@@ -8,7 +8,7 @@ from textual import events
 from textual.message import Message
 from textual.widgets import Static, TextArea
 
-from pravechat.core.commands import complete
+from pravechat.core.commands import completions
 from pravechat.core.protocol import MAX_TEXT_LENGTH
 from pravechat.ui.entries import nick_style
 
@@ -27,33 +27,62 @@ class _Shown(Static):
 
 
 class StatusBar(_Shown):
-    """user · #room · connection state · unread count."""
+    """user · #room · connection state · unread count (with the panels hidden, what the
+    other rooms hold)."""
 
-    def show(self, user: str, room: str, state: str, unread: int, search: str = "") -> None:
-        if not self._changed(user, room, state, unread, search):
+    panels_hidden = False
+
+    def show(
+        self,
+        user: str,
+        room: str,
+        state: str,
+        unread: int,
+        search: str = "",
+        below: bool = False,
+        elsewhere: tuple[int, int] = (0, 0),
+    ) -> None:
+        """``below``: the view is scrolled up; ``elsewhere``: unseen and mentions in the
+        other rooms."""
+        elsewhere = elsewhere if self.panels_hidden else (0, 0)
+        if not self._changed(user, room, state, unread, search, below, elsewhere):
             return
         state_style = "bold #e06c75" if state.startswith("reconnecting") else "italic"
         parts = [(user, "bold"), ("  #", "dim"), (room, "bold"), ("  ", ""), (state, state_style)]
         if unread:
-            parts += [("  ", ""), (f"{unread} unread", "bold #e5c07b")]
+            arrow = " ↓ Ctrl+End" if below else ""
+            parts += [("  ", ""), (f"{unread} unread{arrow}", "bold #e5c07b")]
+        unseen, mentions = elsewhere
+        if mentions:
+            parts += [("  ", ""), (f"@{mentions} in other rooms", "bold reverse #e06c75")]
+        elif unseen:
+            parts += [("  ", ""), (f"{unseen} in other rooms", "#e5c07b")]
         if search:
             parts += [("  ", ""), (search, "reverse")]
         self.update(Text.assemble(*parts))
 
+    def show_quitting(self) -> None:
+        self._shown = None
+        self.update(Text("quitting: saving your place…", style="italic"))
+
 
 class RoomList(_Shown):
-    """The followed rooms: the current one highlighted, unseen counts on the others."""
+    """The followed rooms: the current one highlighted, unseen counts on the others, and
+    mentions of the user apart (``@2``)."""
 
-    def show(self, rooms: list[tuple[str, int]], current: str) -> None:
+    def show(self, rooms: list[tuple[str, int, int]], current: str) -> None:
+        """``rooms``: name, unseen messages, unseen mentions."""
         if not self._changed(rooms, current):
             return
         lines = Text()
-        for number, (name, unseen) in enumerate(rooms, start=1):
+        for number, (name, unseen, mentions) in enumerate(rooms, start=1):
             style = "reverse bold" if name == current else ("bold" if unseen else "")
             label = f"{number} #{name}"
             lines.append(label, style=style)
-            if unseen:
+            if unseen and name != current:
                 lines.append(f" {unseen}", style="bold #e5c07b")
+            if mentions and name != current:
+                lines.append(f" @{mentions}", style="bold reverse #e06c75")
             lines.append("\n")
         self.update(lines)
 
@@ -91,9 +120,10 @@ class MemberList(_Shown):
 
 
 class ChatInput(TextArea):
-    """The input line. Enter sends; Ctrl+J (or Shift/Alt+Enter where the terminal reports
-    them) starts a new line, and a pasted block stays one message. Up/Down recall what was sent
-    (from the first or last line), Tab completes commands and nicks."""
+    """The input line. Enter sends; Ctrl+J (or Alt+Enter, and Shift+Enter where the terminal
+    reports it) starts a new line, and a pasted block stays one message. Up/Down recall what
+    was sent (from the first or last line), keeping the unsent draft as shells do; Tab
+    completes commands, rooms and nicks, and pressed again goes to the next candidate."""
 
     # Keys are handled in this widget's own queue, not as (priority) bindings, which the app
     # runs as soon as they arrive: a burst such as "hello⏎" from a fast paste or tmux would
@@ -134,7 +164,12 @@ class ChatInput(TextArea):
         )
         self.sent: list[str] = []
         self.nicks: list[str] = []
+        self.rooms: list[str] = []
         self._recall_index: int | None = None
+        self._draft = ""
+        """What was typed before Up went back in time; Down past the newest brings it back."""
+        self._cycle: tuple[list[str], int] | None = None
+        """The candidates of the last Tab and which one is in the line."""
 
     @property
     def value(self) -> str:
@@ -184,6 +219,7 @@ class ChatInput(TextArea):
         if line and (not self.sent or self.sent[-1] != line):
             self.sent.append(line)
         self._recall_index = None
+        self._draft = ""
 
     def action_recall(self, step: int) -> None:
         row = self.cursor_location[0]
@@ -193,16 +229,25 @@ class ChatInput(TextArea):
             return
         if not self.sent:
             return
+        if self._recall_index is None:
+            if step > 0:
+                return  # already at the draft
+            self._draft = self.text
         index = len(self.sent) if self._recall_index is None else self._recall_index
         index = min(max(index + step, 0), len(self.sent))
-        self._recall_index = index
-        self.value = self.sent[index] if index < len(self.sent) else ""
+        self._recall_index = index if index < len(self.sent) else None
+        self.value = self.sent[index] if index < len(self.sent) else self._draft
 
     def action_complete(self) -> None:
         row, column = self.cursor_location
-        line = self.document.get_line(row)
-        completed = complete(line[:column], self.nicks)
-        if completed is None:
+        before = self.document.get_line(row)[:column]
+        if self._cycle is not None and before == self._cycle[0][self._cycle[1]]:
+            candidates, index = self._cycle[0], (self._cycle[1] + 1) % len(self._cycle[0])
+        else:
+            candidates, index = completions(before, self.nicks, self.rooms), 0
+        if not candidates:
+            self._cycle = None
             self.app.bell()
             return
-        self.replace(completed, (row, 0), (row, column))
+        self._cycle = (candidates, index)
+        self.replace(candidates[index], (row, 0), (row, column))

@@ -1,0 +1,248 @@
+"""Every key the app binds, pressed through Pilot, each checked for the effect it promises.
+
+The keys come from the app's BINDINGS (what the footer offers) and the input's own keys; a
+key bound without a test here fails `test_every_bound_key_has_a_test`. The same keys go
+through a real terminal in test_tmux_keys.py.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import pytest
+
+from pravechat.ui.app import PravechatApp
+from pravechat.ui.widgets import ChatInput, MemberList, RoomList
+from tests.fakes import FakeChat, message
+
+ROOMS = ["lobby", *(f"r{n}" for n in range(2, 10))]  # nine rooms: Alt+1..9 each have one
+HISTORY = [message("alex", f"line {n}" + (" needle" if n % 50 == 0 else "")) for n in range(200)]
+
+
+@asynccontextmanager
+async def _chat(size: tuple[int, int] = (120, 30)) -> AsyncIterator[tuple[Any, PravechatApp]]:
+    chat = FakeChat("tim", history=HISTORY)
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=ROOMS[1:])
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        app.chat_input.sent.extend(["first sent", "last sent"])
+        yield pilot, app
+
+
+def _status(app: PravechatApp) -> str:
+    return str(app.query_one("#status").render())
+
+
+async def _quits(key: str) -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["dev"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press(key)
+        await pilot.pause(0.2)
+        assert not app.is_running
+    assert app.return_code == 0
+    assert [s.closed for s in chat.sessions] == [True, True]  # each reader told to go offline
+
+
+async def _ctrl_q() -> None:
+    await _quits("ctrl+q")
+
+
+async def _ctrl_c() -> None:
+    await _quits("ctrl+c")
+
+
+async def _switches(key: str, expected: str, times: int = 1) -> None:
+    async with _chat() as (pilot, app):
+        for _ in range(times):
+            await pilot.press(key)
+        await pilot.pause()
+        assert app.room == expected
+        assert app.query_one("#logs").current == f"log-{expected}"  # type: ignore[attr-defined]
+
+
+async def _page_up() -> None:
+    async with _chat() as (pilot, app):
+        log = app.chat_log
+        bottom = log.scroll_y
+        assert bottom == log.max_scroll_y > 0
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert log.scroll_y == pytest.approx(bottom - log.scrollable_content_region.height, abs=1)
+        assert not log.following
+
+
+async def _page_down() -> None:
+    async with _chat() as (pilot, app):
+        log = app.chat_log
+        await pilot.press("pageup", "pageup")
+        await pilot.pause()
+        up = log.scroll_y
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert log.scroll_y == pytest.approx(up + log.scrollable_content_region.height, abs=1)
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y and log.following
+
+
+async def _top() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press("ctrl+home")
+        await pilot.pause()
+        assert app.chat_log.scroll_y == 0 and not app.chat_log.following
+
+
+async def _bottom() -> None:
+    async with _chat() as (pilot, app):
+        log = app.chat_log
+        await pilot.press("ctrl+home")
+        await pilot.pause()
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y > 0 and log.following
+
+
+async def _search() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press("ctrl+f")  # no search yet: starts one in the input
+        assert app.chat_input.value == "/search "
+        await pilot.press(*"needle", "enter")
+        await pilot.pause()
+        assert "match 1/4" in _status(app)
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        assert "match 2/4" in _status(app)
+
+
+async def _end_search() -> None:
+    async with _chat() as (pilot, app):
+        app.chat_input.value = "/search needle"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "match 1/4" in _status(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "match" not in _status(app)
+
+
+async def _panels() -> None:
+    async with _chat(size=(120, 30)) as (pilot, app):
+        rooms, members = app.query_one(RoomList), app.query_one(MemberList)
+        assert rooms.display and members.display
+        await pilot.press("f2")
+        await pilot.pause()
+        assert not rooms.display and not members.display
+        assert app.chat_log.size.width == 120
+    async with _chat(size=(80, 24)) as (pilot, app):
+        rooms = app.query_one(RoomList)
+        assert not rooms.display  # narrow: messages get the width
+        await pilot.press("f2")
+        await pilot.pause()
+        assert rooms.display and app.query_one(MemberList).display
+
+
+async def _enter() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press(*"hi", "enter")
+        await pilot.pause(0.1)
+        assert app.chat_input.value == ""
+        assert app.chat_log.entries[-1].text == "hi" and app.chat_log.entries[-1].own
+
+
+async def _newline(key: str) -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press("a", key, "b")
+        assert app.chat_input.value == "a\nb"
+        assert app.chat_log.entries[-1].text != "a"  # nothing was sent
+
+
+async def _recall() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press(*"my draft")
+        await pilot.press("up")
+        assert app.chat_input.value == "last sent"
+        await pilot.press("up")
+        assert app.chat_input.value == "first sent"
+
+
+async def _recall_back_to_the_draft() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press(*"my draft", "up", "up", "down")
+        assert app.chat_input.value == "last sent"
+        await pilot.press("down")
+        assert app.chat_input.value == "my draft"  # kept, as a shell keeps it
+        await pilot.press("down")
+        assert app.chat_input.value == "my draft"
+
+
+async def _tab() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press("slash", "j", "o", "tab")
+        assert app.chat_input.value == "/joke "
+        await pilot.press("tab")
+        assert app.chat_input.value == "/join "  # again: the next candidate
+        await pilot.press("tab")
+        assert app.chat_input.value == "/joke "  # and round
+        await pilot.press("tab", "r", "tab")
+        assert app.chat_input.value == "/join r2 "
+        await pilot.press("tab")
+        assert app.chat_input.value == "/join r3 "
+
+
+async def _back_to_the_first_room() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press("alt+5")
+        await pilot.pause()
+        assert app.room == "r5"
+        await pilot.press("alt+1")
+        await pilot.pause()
+        assert app.room == "lobby"
+
+
+EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
+    "ctrl+q": _ctrl_q,
+    "ctrl+c": _ctrl_c,
+    "ctrl+n": lambda: _switches("ctrl+n", "r3", times=2),
+    "ctrl+p": lambda: _switches("ctrl+p", "r9"),
+    **{f"alt+{n}": partial(_switches, f"alt+{n}", ROOMS[n - 1]) for n in range(2, 10)},
+    "alt+1": _back_to_the_first_room,
+    "pageup": _page_up,
+    "pagedown": _page_down,
+    "ctrl+home": _top,
+    "ctrl+end": _bottom,
+    "ctrl+f": _search,
+    "f2": _panels,
+    "enter": _enter,
+    "ctrl+j": lambda: _newline("ctrl+j"),
+    "shift+enter": lambda: _newline("shift+enter"),
+    "alt+enter": lambda: _newline("alt+enter"),
+    "up": _recall,
+    "down": _recall_back_to_the_draft,
+    "tab": _tab,
+    "escape": _end_search,
+}
+
+
+def _bound_keys() -> set[str]:
+    app_keys = {key for binding in PravechatApp.BINDINGS for key in binding.key.split(",")}  # type: ignore[union-attr]
+    return app_keys | set(ChatInput.KEY_ACTIONS)
+
+
+def test_every_bound_key_has_a_test() -> None:
+    assert _bound_keys() == set(EFFECTS)
+
+
+@pytest.mark.parametrize("key", sorted(EFFECTS))
+async def test_key(key: str) -> None:
+    await EFFECTS[key]()
+
+
+async def test_the_footer_offers_only_bound_keys() -> None:
+    async with _chat() as (_pilot, app):
+        shown = {binding.key for (_, binding, enabled, _) in app.active_bindings.values()
+                 if binding.show and enabled}  # fmt: skip
+        assert {"pageup", "pagedown", "ctrl+q", "ctrl+n", "ctrl+f", "f2"} <= shown
+        assert shown <= set(EFFECTS)

@@ -1,0 +1,228 @@
+"""Catching up: where a room opens, what counts as unread, following the bottom, narrow
+screens and presence on joining. Pilot over fake sessions (the widgets' logic); the message
+path itself is proven against Pravega in test_ui_pravega and the tmux tests."""
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from pravechat.core.presence import Presence
+from pravechat.core.settings import Bell
+from pravechat.ui.app import PravechatApp
+from pravechat.ui.chat_log import ChatLog
+from pravechat.ui.entries import EntryKind
+from tests.fakes import FakeChat, FakePresence, message
+
+HISTORY = [message("alex", f"old {n}") for n in range(50)]
+
+
+def _status(app: PravechatApp) -> str:
+    return str(app.query_one("#status").render())
+
+
+def _visible(log: ChatLog) -> list[str]:
+    top = int(log.scroll_y)
+    return log.plain_lines()[top : top + log.scrollable_content_region.height]
+
+
+async def _until(pilot: Any, condition: Any, what: str) -> None:
+    async with asyncio.timeout(10):
+        while not condition():
+            await pilot.pause(0.05)
+
+
+async def test_a_room_with_100_unread_opens_at_the_first_and_the_count_falls() -> None:
+    chat = FakeChat("tim", history=HISTORY)
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        chat.current.deliver(*(message("maria", f"missed {n}") for n in range(100)), unread=True)
+        await _until(pilot, lambda: app.chat_log.entries[-1].text == "missed 99", "delivery")
+        await pilot.pause(0.1)
+        log = app.chat_log
+        shown = _visible(log)
+        assert "unread" in shown[0] and "─" in shown[0]  # the divider on top
+        assert "missed 0" in shown[1]
+        on_screen = len(shown) - 1
+        assert app.unread == 100 - on_screen
+        assert f"{100 - on_screen} unread" in _status(app)
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert app.unread == 100 - on_screen - log.scrollable_content_region.height
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        assert app.unread == 0 and "unread" not in _status(app)
+
+
+async def test_scrolled_up_new_lines_are_counted_below_and_sending_goes_back_down() -> None:
+    chat = FakeChat("tim", history=HISTORY)
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        log = app.chat_log
+        await pilot.press("pageup")
+        await pilot.pause()
+        where = log.scroll_y
+        chat.current.deliver(message("maria", "new one"), message("maria", "new two"))
+        await _until(pilot, lambda: log.entries[-1].text == "new two", "delivery")
+        await pilot.pause()
+        assert log.scroll_y == where  # the lines being read stay put
+        assert app.unread == 2 and "2 unread ↓ Ctrl+End" in _status(app)
+        await pilot.press(*"back", "enter")
+        await _until(pilot, lambda: log.entries[-1].text == "back", "own line")
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y and log.following
+        assert app.unread == 0
+        assert any("tim back" in line for line in _visible(log))
+
+
+async def test_a_resize_while_lines_arrive_keeps_the_newest_in_view() -> None:
+    chat = FakeChat("tim", history=HISTORY)
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.1)
+        log = app.chat_log
+        for n, size in enumerate([(80, 24), (60, 20), (100, 40), (70, 15)]):
+            chat.current.deliver(message("maria", f"before resize {n} " + "word " * 20))
+            await pilot.resize_terminal(*size)
+            chat.current.deliver(message("maria", f"after resize {n}"))
+            await _until(pilot, lambda n=n: log.entries[-1].text == f"after resize {n}", "line")
+            await pilot.pause(0.1)
+            assert log.following
+            assert any(f"after resize {n}" in line for line in _visible(log)), size
+        await pilot.press(*"mine", "enter")
+        await _until(pilot, lambda: log.entries[-1].text == "mine", "own line")
+        await pilot.pause(0.1)
+        assert any("tim mine" in line for line in _visible(log))
+
+
+async def test_no_horizontal_scrollbar_when_history_first_overflows() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        log = app.chat_log
+        for n in range(30):
+            chat.current.deliver(message("alex", f"line {n}"))
+            await pilot.pause(0.02)
+            assert not log.show_horizontal_scrollbar
+        assert log.show_vertical_scrollbar
+
+
+async def test_switching_back_shows_a_divider_at_the_first_unseen() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp(
+        "tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["dev"], bell=Bell.MENTIONS
+    )
+    rings: list[None] = []
+    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 20)) as pilot:
+        await pilot.pause(0.2)
+        dev = next(s for s in chat.sessions if s.room == "dev")
+        dev.deliver(*(message("alex", f"seen {n}", room="dev") for n in range(30)))
+        await _until(pilot, lambda: app.rooms["dev"].unseen == 30, "unseen in dev")
+        await pilot.press("alt+2")
+        await pilot.pause(0.1)
+        assert 0 < app.rooms["dev"].unseen < 30  # opened at the first, the rest below
+        await pilot.press("ctrl+end")
+        await _until(pilot, lambda: app.rooms["dev"].unseen == 0, "dev read")
+        await pilot.press("alt+1")
+        await pilot.pause()
+        dev.deliver(*(message("alex", f"while away {n}", room="dev") for n in range(40)))
+        dev.deliver(message("maria", "@tim look", room="dev"))
+        await _until(pilot, lambda: app.rooms["dev"].unseen == 41, "unseen in dev")
+        sidebar = str(app.query_one("#rooms").render())
+        assert "2 #dev 41 @1" in sidebar  # the mention apart from the count
+        assert rings == [None]  # the mention rang; the 40 others did not
+        await pilot.press("alt+2")
+        await pilot.pause(0.2)
+        shown = _visible(app.chat_log)
+        assert "new" in shown[0] and "─" in shown[0]
+        assert "while away 0" in shown[1]
+        dividers = [e for e in app.chat_log.entries if e.kind is EntryKind.DIVIDER and e.text]
+        assert len(dividers) == 1  # earlier dividers are retired
+
+
+@pytest.mark.parametrize(
+    ("bell", "rings_expected"), [(Bell.ALL, 2), (Bell.MENTIONS, 1), (Bell.OFF, 0)]
+)
+async def test_the_bell_setting(bell: Bell, rings_expected: int) -> None:
+    """A plain message and a mention in a room not shown."""
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["dev"], bell=bell)
+    rings: list[None] = []
+    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        dev = next(s for s in chat.sessions if s.room == "dev")
+        dev.deliver(message("alex", "plain", room="dev"))
+        await pilot.pause(0.1)
+        dev.deliver(message("alex", "tim: you there?", room="dev"))
+        await pilot.pause(0.1)
+    assert len(rings) == rings_expected
+
+
+async def test_narrow_terminals_hide_the_panels_and_say_what_other_rooms_hold() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["dev"])
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause(0.2)
+        assert not app.query_one("#rooms").display and not app.query_one("#members").display
+        assert app.chat_log.size.width == 60
+        dev = next(s for s in chat.sessions if s.room == "dev")
+        dev.deliver(message("alex", "psst", room="dev"), message("alex", "@tim", room="dev"))
+        await pilot.pause(0.2)
+        assert "@1 in other rooms" in _status(app)
+        lobby = next(s for s in chat.sessions if s.room == "lobby")
+        lobby.deliver(message("alex", "a sentence of several words that wraps " * 2))
+        await pilot.pause(0.1)
+        lines = app.chat_log.plain_lines()
+        assert "alex a sentence of several words that wraps" in lines[-2]
+
+
+async def test_leave_names_a_room() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["dev", "ops"])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        app.chat_input.value = "/leave dev"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert list(app.rooms) == ["lobby", "ops"] and app.room == "lobby"
+        assert next(s for s in chat.sessions if s.room == "dev").closed
+        app.chat_input.value = "/leave nowhere"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert "you are not in #nowhere" in app.chat_log.plain_lines()[-1]
+        app.chat_input.value = "/leave"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert list(app.rooms) == ["ops"] and app.room == "ops"
+
+
+async def test_presence_on_joining_asks_answers_and_announces_only_newcomers() -> None:
+    chat, presence = FakeChat("tim"), FakePresence()
+
+    async def open_presence() -> FakePresence:
+        return presence
+
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.2)
+        assert app.roster.members("lobby") == ["tim"]  # yourself, at once
+        assert presence.entered == ["lobby"]  # the question "who is here?"
+        presence.queue.put_nowait(Presence(user="alex", room="lobby"))  # an answer
+        await pilot.pause(0.1)
+        assert app.roster.members("lobby") == ["alex", "tim"]
+        assert not any("joined" in line for line in app.chat_log.plain_lines())
+        presence.queue.put_nowait(Presence(user="maria", room="lobby", ask=True))  # a newcomer
+        await pilot.pause(0.1)
+        assert "maria joined" in app.chat_log.plain_lines()[-1]
+        assert presence.answered == ["lobby"]
+        presence.queue.put_nowait(Presence(user="bob", room="lobby", ask=True))
+        await pilot.pause(0.1)
+        assert presence.answered == ["lobby"]  # at most one answer a second
+        presence.queue.put_nowait(Presence(user="tim", room="lobby", ask=True))
+        await pilot.pause(0.1)
+        assert presence.answered == ["lobby"]  # never to oneself
