@@ -27,6 +27,8 @@ class FakeSession:
         self.on_status: StatusListener | None = None
         self.held = False
         """While set, what is submitted stays pending, as with the server away."""
+        self.detached = False
+        """Closed without waiting for the reader (as a quitting app does)."""
         self.outbox: list[ChatMessage] = []
 
     @property
@@ -68,6 +70,7 @@ class FakeSession:
 
     async def close(self, detach: bool = False) -> None:
         self.closed = True
+        self.detached = detach
 
 
 class FakeChat:

@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from pravechat.core.commands import Action, Command, complete, jokes, parse
+from pravechat.core.commands import Action, Command, completions, jokes, parse
 
 
 @pytest.mark.parametrize(
@@ -41,16 +41,22 @@ def test_joke_comes_from_the_shipped_list() -> None:
 @pytest.mark.parametrize(
     ("prefix", "expected"),
     [
-        ("/he", "/help "),
-        ("/jo", "/joke "),
-        ("/joi", "/join "),
-        ("/zz", None),
-        ("al", "alex: "),
-        ("hi al", "hi alex "),
-        ("hi @Al", "hi @alex "),
-        ("hi zed", None),
-        ("", None),
+        ("/he", ["/help "]),
+        ("/jo", ["/joke ", "/join "]),
+        ("/joi", ["/join "]),
+        ("/zz", []),
+        ("al", ["alex: ", "alice2: "]),
+        ("hi al", ["hi alex ", "hi alice2 "]),
+        ("hi @Al", ["hi @alex ", "hi @alice2 "]),
+        ("hi zed", []),
+        ("", []),
+        ("/join ", ["/join dev ", "/join lobby ", "/join random "]),
+        ("/join r", ["/join random "]),
+        ("/leave ", ["/leave dev ", "/leave lobby "]),  # only the rooms followed
+        ("/part l", ["/part lobby "]),
+        ("see #l", ["see #lobby "]),
     ],
 )
-def test_complete(prefix: str, expected: str | None) -> None:
-    assert complete(prefix, ["tim", "alex", "alice2"]) == expected
+def test_completions(prefix: str, expected: list[str]) -> None:
+    nicks, rooms, followed = ["tim", "alex", "alice2"], ["random", "dev", "lobby"], ["lobby", "dev"]
+    assert completions(prefix, nicks, rooms, followed) == expected

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pravechat.core.presence import Presence
+from pravechat.core.session import Delivery
 from pravechat.core.settings import Bell
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.chat_log import ChatLog
@@ -226,3 +227,70 @@ async def test_presence_on_joining_asks_answers_and_announces_only_newcomers() -
         presence.queue.put_nowait(Presence(user="tim", room="lobby", ask=True))
         await pilot.pause(0.1)
         assert presence.answered == ["lobby"]  # never to oneself
+
+
+async def test_a_batch_of_unread_then_live_counts_each_once() -> None:
+    """Caught up and live in one delivery, then more while the view is still deciding (the
+    log overflows for the first time: the scroll waits for a layout)."""
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        lobby = chat.current
+        lobby.incoming.put_nowait(
+            [Delivery(message("maria", f"missed {n}"), True) for n in range(30)]
+            + [Delivery(message("maria", f"live {n}"), False) for n in range(5)]
+        )
+        lobby.deliver(message("maria", "right after"))
+        await _until(pilot, lambda: app.chat_log.entries[-1].text == "right after", "lines")
+        await pilot.pause(0.1)
+        log = app.chat_log
+        shown = _visible(log)
+        assert any("─ unread ─" in line for line in shown)
+        below = log.plain_lines()[int(log.scroll_y) + len(shown) :]  # never on screen
+        assert 0 < log.unseen == len(below) and log.mentions == 0
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        assert log.unseen == 0 and log.mentions == 0
+
+
+async def test_switching_away_and_back_keeps_the_reading_place() -> None:
+    chat = FakeChat("tim", history=HISTORY)
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["dev"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        log = app.chat_log
+        await pilot.press("pageup", "pageup")
+        await pilot.pause()
+        where = log.scroll_y
+        await pilot.press("alt+2")
+        await pilot.pause()
+        await pilot.press("alt+1")
+        await pilot.pause(0.1)
+        assert log.scroll_y == where and not log.following
+        dev = next(s for s in chat.sessions if s.room == "dev")
+        dev.deliver(message("alex", "in dev", room="dev"))
+        await pilot.press("alt+2")  # a room with something new opens at it
+        await pilot.pause(0.1)
+        assert any("alex in dev" in line for line in _visible(app.chat_log))
+        assert app.rooms["dev"].unseen == 0
+
+
+async def test_a_new_divider_retires_the_old_and_a_following_view_follows() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        lobby = chat.current
+        for round_ in range(3):
+            lobby.deliver(*(message("maria", f"r{round_} missed {n}") for n in range(30)),
+                          unread=True)  # fmt: skip
+            await _until(pilot, lambda r=round_: app.chat_log.entries[-1].text == f"r{r} missed 29",
+                         "lines")  # fmt: skip
+            await pilot.press("ctrl+end")
+            await pilot.pause()
+            log = app.chat_log
+            assert log.unseen == 0 and log.following
+            assert log.virtual_size.height == len(log.plain_lines())
+        labels = [e.text for e in app.chat_log.entries if e.kind is EntryKind.DIVIDER]
+        assert labels == ["", "", "unread"]  # two retired, taking no line

@@ -104,25 +104,26 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             return Command(Action.ERROR, f"unknown command /{name}: try /help")
 
 
-ROOM_COMMANDS = ("/join", "/leave", "/part")
+LEAVE_COMMANDS = ("/leave", "/part")
 
 
-def completions(prefix: str, nicks: Iterable[str], rooms: Iterable[str] = ()) -> list[str]:
+def completions(
+    prefix: str, nicks: Iterable[str], rooms: Iterable[str] = (), followed: Iterable[str] = ()
+) -> list[str]:
     """Every way to complete the last word of ``prefix``, each the whole new prefix: a
-    command at the start of the line, a room after /join or /leave or after ``#``, else a
-    nick. A nick completed at the start of the line gets ``": "`` after it, as IRC clients do.
+    command at the start of the line; a room after /join or ``#`` (any of ``rooms``) or after
+    /leave (the ``followed`` ones); else a nick. A nick completed at the start of the line
+    gets ``": "`` after it, as IRC clients do.
     """
     head, separator, word = prefix.rpartition(" ")
     if not head and word.startswith("/"):
         return [name + " " for name in COMMAND_NAMES if name.startswith(word.lower())]
-    if head.lower() in ROOM_COMMANDS or word.startswith("#"):
+    leaving = head.lower() in LEAVE_COMMANDS
+    if leaving or head.lower() == "/join" or word.startswith("#"):
         mark = "#" if word.startswith("#") else ""
         stem = word.removeprefix("#").lower()
-        return [
-            f"{head}{separator}{mark}{room} "
-            for room in sorted(set(rooms))
-            if room.startswith(stem)
-        ]
+        candidates = sorted(set(followed if leaving else rooms))
+        return [f"{head}{separator}{mark}{room} " for room in candidates if room.startswith(stem)]
     if not word:
         return []
     at = "@" if word.startswith("@") else ""
@@ -130,9 +131,3 @@ def completions(prefix: str, nicks: Iterable[str], rooms: Iterable[str] = ()) ->
     matches = sorted(nick for nick in set(nicks) if nick.lower().startswith(stem))
     suffix = ": " if not head and not at else " "
     return [f"{head}{separator}{at}{nick}{suffix}" for nick in matches]
-
-
-def complete(prefix: str, nicks: Iterable[str], rooms: Iterable[str] = ()) -> str | None:
-    """The first of :func:`completions`, or None."""
-    found = completions(prefix, nicks, rooms)
-    return found[0] if found else None

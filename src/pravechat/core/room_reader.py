@@ -29,6 +29,7 @@ import logging
 import os
 import signal
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,10 +98,20 @@ def _leave_like_a_crash(out: _Output, error: TransportError) -> NoReturn:
 
 
 def _hold_reader_lock(files: Path) -> None:
-    """Wait for an earlier reader of this room to exit (at most its STOP_GRACE), then hold
-    the lock until this process exits, when the kernel releases it."""
+    """Wait for an earlier reader of this room to exit (it has STOP_GRACE once told to
+    stop), then hold the lock until this process exits, when the kernel releases it."""
     handle = Path(f"{files}.reader.lock").open("w")  # noqa: SIM115 (held for life)
-    fcntl.flock(handle, fcntl.LOCK_EX)
+    deadline = time.monotonic() + STOP_GRACE + 1
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise TransportError(
+                    f"an earlier reader of this room is still running (its lock: {handle.name})"
+                ) from None
+            time.sleep(0.05)
     _held.append(handle)
 
 

@@ -143,6 +143,8 @@ async def spawn_reader(args: ReaderArgs, log: Path) -> "asyncio.subprocess.Proce
 
 
 STALLED_OFFLINE = "reader did not go offline in time: killed; the next join recovers it"
+_draining: set["asyncio.Task[None]"] = set()
+"""Detached readers' output being drained (the loop keeps only weak references to tasks)."""
 
 
 async def stop_reader(
@@ -156,14 +158,17 @@ async def stop_reader(
         return
     process.stdin.write(STOP_COMMAND)
     process.stdin.close()
-    if detach:
-        return
     stdout = process.stdout
 
     async def drain() -> None:  # a reader blocked on a full pipe could not stop
         while await stdout.read(1 << 16):
             pass
 
+    if detach:  # draining still, while this process lives (a /leave, not a quit)
+        task = asyncio.get_running_loop().create_task(drain())
+        _draining.add(task)
+        task.add_done_callback(_draining.discard)
+        return
     try:
         await asyncio.wait_for(asyncio.gather(drain(), process.wait()), _STOP_TIMEOUT)
     except TimeoutError:
@@ -244,7 +249,7 @@ class RoomSession:
         try:
             writer = await transport.open_writer(room)
             process, opened = await cls._start_reader(args, files)
-            history, skipped = await cls._read_history(process, files)
+            history, skipped = await cls._history_or_kill(process, files)
         except BaseException:
             lock.close()
             raise
@@ -283,6 +288,19 @@ class RoomSession:
             f"Pravega did not open the reader group within {_JOIN_STAGE_TIMEOUT:.0f} s, "
             f"{_JOIN_ATTEMPTS} times; is the server overloaded?"
         )
+
+    @classmethod
+    async def _history_or_kill(
+        cls, process: "asyncio.subprocess.Process", files: Path
+    ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
+        """The history, or the reader is killed (a join given up, or cancelled by a /leave):
+        like a crash, nothing it read is marked read, and its lock on the room goes."""
+        try:
+            return await cls._read_history(process, files)
+        except BaseException:
+            if process.returncode is None:
+                process.kill()
+            raise
 
     @staticmethod
     async def _read_history(
@@ -355,7 +373,7 @@ class RoomSession:
             args = replace(self._args, scrollback=0, resume=True)
             try:
                 process, opened = await self._start_reader(args, self._files)
-                await self._read_history(process, self._files)
+                await self._history_or_kill(process, self._files)
             except TransportError as error:
                 log.warning("rejoining %s failed: %s", self.room, error)
                 continue

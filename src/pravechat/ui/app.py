@@ -214,6 +214,8 @@ class PravechatApp(App[None]):
         """Where the traceback of an unexpected error went."""
         self._answered: dict[str, float] = {}
         """When each room's question "who is here?" was last answered (monotonic)."""
+        self._answer_due: set[str] = set()
+        """Rooms with an answer waiting for the end of their ANSWER_EVERY."""
         self._panels: bool | None = None
         """The side panels shown (True) or hidden (False) by F2; None: by the width."""
         self._bell = bell
@@ -317,6 +319,7 @@ class PravechatApp(App[None]):
     # --- layout --------------------------------------------------------------------------
 
     def on_resize(self) -> None:
+        self._panels = None  # F2 chose for the old size: the new one decides again
         self._lay_out_panels()
 
     def _lay_out_panels(self) -> None:
@@ -380,8 +383,7 @@ class PravechatApp(App[None]):
             self.action_end_search()
         self.room = room
         self.query_one(ContentSwitcher).current = f"log-{room}"
-        # Once laid out at its size: the first unseen line, or the bottom.
-        self.call_after_refresh(self.current.log.show_unseen)
+        self.current.log.reveal()
         self._show_status()
 
     async def _leave(self, room: str) -> None:
@@ -399,6 +401,7 @@ class PravechatApp(App[None]):
         """Rooms Tab completes: those followed, and those /rooms listed."""
         self._listed_rooms = listed if listed is not None else self._listed_rooms
         self.chat_input.rooms = sorted({*self.rooms, *self._listed_rooms})
+        self.chat_input.followed = list(self.rooms)
 
     def on_joined(self, event: Joined) -> None:
         view = self.rooms.get(event.room)
@@ -423,18 +426,16 @@ class PravechatApp(App[None]):
             return
         view.shown.set()
         entries: list[Entry] = []
+        spoken = False  # by someone else, just now (not a catch-up of what was missed)
         for unread, deliveries in itertools.groupby(event.deliveries, lambda d: d.unread):
             added = [message_entry(delivery.message, self.user) for delivery in deliveries]
             view.log.add(added, unread=unread)
             entries += added
+            spoken = spoken or (not unread and not all(entry.own for entry in added))
         called = [entry for entry in entries if entry.mention]
         if called:
             self._alert(called[-1])
-        elif (
-            self._bell is Bell.ALL
-            and event.room != self.room
-            and any(e.message is not None and not e.own for e in entries)
-        ):
+        elif self._bell is Bell.ALL and spoken and event.room != self.room:
             self.bell()  # something was said in another room
         self._learn_nicks(d.message.sender for d in event.deliveries)
         self._show_status()
@@ -517,23 +518,33 @@ class PravechatApp(App[None]):
     def on_presence_event(self, message: PresenceEvent) -> None:
         event, now = message.event, time.monotonic()
         view = self.rooms.get(event.room)
-        if (
-            event.ask
-            and event.user != self.user
-            and view is not None
-            and view.session is not None
-            and self.presence is not None
-            and now - self._answered.get(event.room, -ANSWER_EVERY) >= ANSWER_EVERY
-        ):
-            self._answered[event.room] = now
-            self.run_worker(self.presence.here(event.room), group="announce")
+        if event.ask and event.user != self.user and view is not None and view.session:
+            self._answer(event.room, now)
         change = self.roster.update(event, now)
         if change is not None:
-            self._show_change(change, asking=event.ask)
+            self._show_change(change, now, asking=event.ask)
+
+    def _answer(self, room: str, now: float) -> None:
+        """Say we are here, at once or, within ANSWER_EVERY of the last answer, once at the
+        end of that second: many questions at once get one answer each second."""
+        wait = self._answered.get(room, -ANSWER_EVERY) + ANSWER_EVERY - now
+        if wait <= 0:
+            self._answered[room] = now
+            if self.presence is not None:
+                self.run_worker(self.presence.here(room), group="announce")
+        elif room not in self._answer_due:
+            self._answer_due.add(room)
+            self.set_timer(wait, lambda: self._answer_due_now(room))
+
+    def _answer_due_now(self, room: str) -> None:
+        self._answer_due.discard(room)
+        if room in self.rooms:
+            self._answer(room, time.monotonic())
 
     def _expire_presence(self) -> None:
-        for change in self.roster.expire(time.monotonic()):
-            self._show_change(change)
+        now = time.monotonic()
+        for change in self.roster.expire(now):
+            self._show_change(change, now)
         if self._typing:
             self._show_status()  # "typing…" fades
 
@@ -551,11 +562,11 @@ class PravechatApp(App[None]):
             self._typing_sent = now
             self.run_worker(self.presence.typing(self.room), group="announce")
 
-    def _show_change(self, change: Change, asking: bool = False) -> None:
+    def _show_change(self, change: Change, now: float, asking: bool = False) -> None:
         """``asking``: the change came with a question "who is here?", which only a user who
         just entered asks."""
         view = self.rooms.get(change.room)
-        was_there = not asking and self._was_there(view, change) if view is not None else False
+        was_there = view is not None and not asking and self._was_there(view, change, now)
         if view is not None and change.user != self.user and not was_there:
             if change.joined:
                 text = f"{change.user} joined"
@@ -567,10 +578,10 @@ class PravechatApp(App[None]):
         self._show_status()
 
     @staticmethod
-    def _was_there(view: RoomView, change: Change) -> bool:
+    def _was_there(view: RoomView, change: Change, now: float) -> bool:
         """A member first seen by a heartbeat just after the user entered was there before:
         the member list shows them, and nobody "joined"."""
-        settling = view.entered_at is None or time.monotonic() - view.entered_at < PRESENCE_SETTLING
+        settling = view.entered_at is None or now - view.entered_at < PRESENCE_SETTLING
         return change.joined and settling
 
     async def action_room_number(self, number: int) -> None:

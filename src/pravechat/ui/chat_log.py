@@ -40,11 +40,10 @@ class ChatLog(ScrollView, can_focus=True):
 
     @dataclass
     class Reading(Message):
-        """How many messages from others have not been on screen yet changed."""
+        """How many messages from others have not been on screen yet changed (the counts
+        are the log's ``unseen`` and ``mentions``)."""
 
         log: "ChatLog"
-        unseen: int
-        mentions: int
 
     def __init__(self, max_entries: int = 100_000, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -64,6 +63,8 @@ class ChatLog(ScrollView, can_focus=True):
         self._divider_seq: int | None = None
         self.unseen = 0
         self.mentions = 0
+        self.divider_shown = True
+        """False from placing a divider until the view has been put there (on showing)."""
         self._reported = (0, 0)
 
     @property
@@ -92,18 +93,17 @@ class ChatLog(ScrollView, can_focus=True):
         count as read already (the history shown on joining)."""
         width = self._text_width()
         console = self.app.console
-        watched = self._watched()
+        # Invariant: ``unseen`` counts the others' messages at or after _seen_seq.
+        arrives_seen = seen or (not unread and self.following and self._watched())
         for entry in entries:
-            if not seen and _counts(entry) and (unread or not watched or not self.following):
+            if arrives_seen and not self.unseen:
+                self._seen_seq = self._end_seq + 1
+            elif _counts(entry):
                 if not self.unseen:
                     self._place_divider("unread" if unread else "new", width, console)
                 self.unseen += 1
                 self.mentions += entry.mention
-            elif not self.unseen:
-                self._seen_seq = self._end_seq + 1  # seen as it arrives
             self._append(entry, width, console)
-        if seen:
-            self._forget_unseen(self._end_seq)
         if len(self._entries) > self.max_entries * 1.1:
             dropped_lines = self._drop_oldest(len(self._entries) - self.max_entries)
             if not self.following:  # keep the lines being read where they are
@@ -119,7 +119,7 @@ class ChatLog(ScrollView, can_focus=True):
 
     def _place_divider(self, label: str, width: int, console: Console) -> None:
         """Above the first unseen message; the previous divider is retired in place (its
-        line goes, the entries keep their indexes and cached strips)."""
+        line goes, the other entries keep their indexes, so search matches stay right)."""
         old = self._index(self._divider_seq)
         if old is not None:
             self._entries[old] = _RETIRED
@@ -128,7 +128,10 @@ class ChatLog(ScrollView, can_focus=True):
                 self._starts[index] -= 1
             self._total_lines -= 1
             if self.scroll_y > self._starts[old]:
+                following = self.following  # max_scroll_y is stale until the next layout
                 self.scroll_to(y=self.scroll_y - 1, animate=False, immediate=True)
+                self.following = following
+        self.divider_shown = False
         self._divider_seq = self._end_seq
         self._seen_seq = self._end_seq  # the divider is the first thing not yet seen
         self._append(Entry(EntryKind.DIVIDER, label), width, console)
@@ -182,7 +185,7 @@ class ChatLog(ScrollView, can_focus=True):
         counts = (self.unseen, self.mentions)
         if counts != self._reported:
             self._reported = counts
-            self.post_message(self.Reading(self, *counts))
+            self.post_message(self.Reading(self))
 
     def show_unseen(self) -> None:
         """Put the view where reading should go on: the divider at the top when unseen lines
@@ -195,7 +198,12 @@ class ChatLog(ScrollView, can_focus=True):
             self.scroll_to(y=top, animate=False, immediate=True)
         else:
             self.follow()
+        self.divider_shown = True
         self.mark_seen()
+
+    def reveal(self) -> None:
+        """Shown again (a room switched to): at a new divider, else where the reader was."""
+        self.call_after_refresh(self.mark_seen if self.divider_shown else self.show_unseen)
 
     def follow(self) -> None:
         """Back to the bottom, following new lines again."""

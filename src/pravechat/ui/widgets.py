@@ -165,6 +165,9 @@ class ChatInput(TextArea):
         self.sent: list[str] = []
         self.nicks: list[str] = []
         self.rooms: list[str] = []
+        """Rooms Tab offers after /join or #."""
+        self.followed: list[str] = []
+        """Rooms Tab offers after /leave."""
         self._recall_index: int | None = None
         self._draft = ""
         """What was typed before Up went back in time; Down past the newest brings it back."""
@@ -244,7 +247,8 @@ class ChatInput(TextArea):
         if self._cycle is not None and before == self._cycle[0][self._cycle[1]]:
             candidates, index = self._cycle[0], (self._cycle[1] + 1) % len(self._cycle[0])
         else:
-            candidates, index = completions(before, self.nicks, self.rooms), 0
+            candidates = completions(before, self.nicks, self.rooms, self.followed)
+            index = 0
         if not candidates:
             self._cycle = None
             self.app.bell()
