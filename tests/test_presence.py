@@ -85,3 +85,33 @@ async def test_join_leave_and_vanish_across_two_rooms(pravega_uri: str) -> None:
         await asyncio.sleep(0)
         await pilot.press("ctrl+q")
         await pilot.pause(0.5)
+
+
+async def test_a_newcomer_is_told_who_is_there_by_answers_not_heartbeats(
+    pravega_uri: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """alex is in the room with his heartbeat stopped: only his answer to tim's question
+    can put him in tim's member list, and tim is not told that alex joined."""
+    scope = f"pres-{uuid.uuid4().hex[:10]}"
+    alex = _app(pravega_uri, scope, "alex", timeout=60)
+    async with alex.run_test(size=(120, 30)) as alex_pilot:
+        await _wait_line(alex_pilot, alex, "you are in #lobby as alex", 45)
+        while alex.presence is None:
+            await alex_pilot.pause(0.1)
+        alex.presence._heartbeat.cancel()  # type: ignore[attr-defined]
+        tim = _app(pravega_uri, scope, "tim", timeout=60)
+        async with tim.run_test(size=(120, 30)) as pilot:
+            await _wait_line(pilot, tim, "you are in #lobby as tim", 45)
+            joined = time.monotonic()
+            async with asyncio.timeout(45):
+                while tim.roster.members("lobby") != ["alex", "tim"]:
+                    await pilot.pause(0.05)
+            took = time.monotonic() - joined
+            await _wait_line(pilot, alex, "tim joined", 45)  # tim asked: he just came
+            assert not any("alex joined" in line for line in tim.chat_log.plain_lines())
+            with capsys.disabled():
+                print(f"\n[presence] members right {took:.2f} s after the join was shown")
+            await pilot.press("ctrl+q")
+            await pilot.pause(0.3)
+        await alex_pilot.press("ctrl+q")
+        await alex_pilot.pause(0.3)
