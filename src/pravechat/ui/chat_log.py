@@ -187,7 +187,7 @@ class ChatLog(ScrollView, can_focus=True):
             self._reported = counts
             self.post_message(self.Reading(self))
 
-    def show_unseen(self) -> None:
+    def show_unseen(self, attempts: int = 3) -> None:
         """Put the view where reading should go on: the divider at the top when unseen lines
         follow it (and do not all fit below it), else the bottom."""
         divider = self._index(self._divider_seq)
@@ -196,6 +196,9 @@ class ChatLog(ScrollView, can_focus=True):
         if self.unseen and self._total_lines - top > height:
             self.following = False
             self.scroll_to(y=top, animate=False, immediate=True)
+            if self.scroll_y != top and attempts:  # no scrolling until the scrollbar is laid out
+                self.call_after_refresh(self.show_unseen, attempts - 1)
+                return
         else:
             self.follow()
         self.divider_shown = True
