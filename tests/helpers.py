@@ -9,11 +9,15 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pravechat.core.room_reader import STOP_GRACE
 from pravechat.core.session import STALLED_OFFLINE, Delivery, RoomSession, SessionStatus
+
+if TYPE_CHECKING:
+    from pravechat.ui.app import PravechatApp
 
 
 def free_port() -> int:
@@ -87,6 +91,18 @@ def reader_stopped(log: Path, seconds: float = STOP_GRACE + 3) -> str:
             return text
         time.sleep(0.1)
     pytest.fail(f"the reader neither went offline nor was ended: {log}")
+
+
+async def settled(pilot: Any, app: "PravechatApp") -> None:
+    """The app's room is joined, its history shown and the view settled at the bottom (a
+    loaded machine takes its time)."""
+    log = app.chat_log
+    async with asyncio.timeout(30):
+        while not (
+            app.current.session is not None and log.following and log.scroll_y == log.max_scroll_y
+        ):
+            await pilot.pause(0.05)
+    await pilot.pause()
 
 
 class Watched:

@@ -42,7 +42,7 @@ def test_joke_comes_from_the_shipped_list() -> None:
     ("prefix", "expected"),
     [
         ("/he", ["/help "]),
-        ("/jo", ["/joke ", "/join "]),
+        ("/jo", ["/join ", "/joke "]),
         ("/joi", ["/join "]),
         ("/zz", []),
         ("al", ["alex: ", "alice2: "]),

@@ -15,6 +15,7 @@ import pytest
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.widgets import ChatInput, MemberList, RoomList
 from tests.fakes import FakeChat, message
+from tests.helpers import settled
 
 ROOMS = ["lobby", *(f"r{n}" for n in range(2, 10))]  # nine rooms: Alt+1..9 each have one
 HISTORY = [message("alex", f"line {n}" + (" needle" if n % 50 == 0 else "")) for n in range(200)]
@@ -25,7 +26,7 @@ async def _chat(size: tuple[int, int] = (120, 30)) -> AsyncIterator[tuple[Any, P
     chat = FakeChat("tim", history=HISTORY)
     app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=ROOMS[1:])
     async with app.run_test(size=size) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot, app)
         app.chat_input.sent.extend(["first sent", "last sent"])
         yield pilot, app
 
@@ -183,12 +184,12 @@ async def _recall_back_to_the_draft() -> None:
 async def _tab() -> None:
     async with _chat() as (pilot, app):
         await pilot.press("slash", "j", "o", "tab")
-        assert app.chat_input.value == "/joke "
+        assert app.chat_input.value == "/join "
         await pilot.press("tab")
-        assert app.chat_input.value == "/join "  # again: the next candidate
+        assert app.chat_input.value == "/joke "  # again: the next candidate
         await pilot.press("tab")
-        assert app.chat_input.value == "/joke "  # and round
-        await pilot.press("tab", "r", "tab")
+        assert app.chat_input.value == "/join "  # and round
+        await pilot.press("r", "tab")
         assert app.chat_input.value == "/join r2 "
         await pilot.press("tab")
         assert app.chat_input.value == "/join r3 "

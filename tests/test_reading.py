@@ -14,6 +14,7 @@ from pravechat.ui.app import PravechatApp
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import EntryKind
 from tests.fakes import FakeChat, FakePresence, message
+from tests.helpers import settled
 
 HISTORY = [message("alex", f"old {n}") for n in range(50)]
 
@@ -60,7 +61,7 @@ async def test_scrolled_up_new_lines_are_counted_below_and_sending_goes_back_dow
     chat = FakeChat("tim", history=HISTORY)
     app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
+        await settled(pilot, app)
         log = app.chat_log
         await pilot.press("pageup")
         await pilot.pause()
@@ -174,7 +175,7 @@ async def test_narrow_terminals_hide_the_panels_and_say_what_other_rooms_hold() 
         dev = next(s for s in chat.sessions if s.room == "dev")
         dev.deliver(message("alex", "psst", room="dev"), message("alex", "@tim", room="dev"))
         await pilot.pause(0.2)
-        assert "@1 in other rooms" in _status(app)
+        assert "2 in other rooms @1" in _status(app)
         lobby = next(s for s in chat.sessions if s.room == "lobby")
         lobby.deliver(message("alex", "a sentence of several words that wraps " * 2))
         await pilot.pause(0.1)
@@ -258,7 +259,7 @@ async def test_switching_away_and_back_keeps_the_reading_place() -> None:
     chat = FakeChat("tim", history=HISTORY)
     app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, more_rooms=["dev"])
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot, app)
         log = app.chat_log
         await pilot.press("pageup", "pageup")
         await pilot.pause()
@@ -294,3 +295,55 @@ async def test_a_new_divider_retires_the_old_and_a_following_view_follows() -> N
             assert log.virtual_size.height == len(log.plain_lines())
         labels = [e.text for e in app.chat_log.entries if e.kind is EntryKind.DIVIDER]
         assert labels == ["", "", "unread"]  # two retired, taking no line
+
+
+async def test_the_panels_follow_each_resize() -> None:
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settled(pilot, app)
+        for width, rooms, members in ((80, False, False), (120, True, True), (105, True, False),
+                                      (60, False, False), (130, True, True)):  # fmt: skip
+            await pilot.resize_terminal(width, 30)
+            await pilot.pause()
+            assert (app.query_one("#rooms").display, app.query_one("#members").display) == (
+                rooms,
+                members,
+            ), width
+
+
+async def test_an_answer_to_a_command_is_shown_though_the_view_was_scrolled_up() -> None:
+    chat = FakeChat("tim", history=HISTORY)
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot, app)
+        log = app.chat_log
+        await pilot.press("pageup")
+        await pilot.pause()
+        app.chat_input.value = "/search"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "usage: /search TEXT" in _visible(log)[-1]
+        await pilot.press("pageup")
+        app.chat_input.value = "x" * 4001
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "cannot send: text is 4001 characters" in "".join(_visible(log)[-2:])
+
+
+async def test_tab_completes_members_who_have_not_spoken() -> None:
+    chat, presence = FakeChat("tim"), FakePresence()
+
+    async def open_presence() -> FakePresence:
+        return presence
+
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settled(pilot, app)
+        for user in ("bob", "bobby"):
+            presence.queue.put_nowait(Presence(user=user, room="lobby"))
+        await pilot.pause(0.1)
+        await pilot.press(*"hi bo", "tab")
+        assert app.chat_input.value == "hi bob "
+        await pilot.press("tab")
+        assert app.chat_input.value == "hi bobby "

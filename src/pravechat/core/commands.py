@@ -37,15 +37,15 @@ class CommandHelp:
     summary: str
 
 
-COMMANDS: tuple[CommandHelp, ...] = (
+COMMANDS: tuple[CommandHelp, ...] = (  # in this order in /help and for Tab: /jo is /join first
     CommandHelp("help", "/help", "list the commands"),
-    CommandHelp("greet", "/greet", "say hi to the room"),
-    CommandHelp("joke", "/joke", "tell a random joke"),
-    CommandHelp("me", "/me TEXT", "act: /me waves shows * you waves"),
     CommandHelp("join", "/join ROOM", "go to ROOM (created when new)"),
     CommandHelp("leave", "/leave [ROOM]", "stop following ROOM (or this one)"),
     CommandHelp("rooms", "/rooms", "list the rooms"),
     CommandHelp("who", "/who", "who is in this room now"),
+    CommandHelp("me", "/me TEXT", "act: /me waves shows * you waves"),
+    CommandHelp("greet", "/greet", "say hi to the room"),
+    CommandHelp("joke", "/joke", "tell a random joke"),
     CommandHelp("search", "/search TEXT", "find in the loaded history, newest first"),
     CommandHelp("clear", "/clear", "clear the screen (Pravega keeps it)"),
     CommandHelp("quit", "/quit", "leave; your reading position is saved"),

@@ -103,7 +103,8 @@ def new_message(room: str, sender: str, text: str, kind: Kind = Kind.CHAT) -> Ch
         message = ChatMessage(room=room, sender=sender, kind=kind, text=text)
     except ValidationError as error:
         field, reason = first_problem(error)
-        raise PravechatError(f"cannot send: {field}: {reason}") from None
+        told = reason if reason.startswith(f"{field} ") else f"{field}: {reason}"
+        raise PravechatError(f"cannot send: {told}") from None
     if not message.text.strip():
         raise PravechatError("cannot send: the message is empty")
     return message

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -54,7 +54,7 @@ MEMBERS_MIN_WIDTH = 120
 KEYS_HELP = (
     ("Enter", "send; Ctrl+J or Alt+Enter: new line"),
     ("Up / Down", "recall what you sent; Down: the draft"),
-    ("Tab", "complete a command, nick or room; again"),
+    ("Tab", "complete a command, nick or room (again: next)"),
     ("PgUp / PgDn", "scroll; Ctrl+Home / Ctrl+End: top, end"),
     ("Ctrl+N / P", "next, previous room; Alt+1..9: by number"),
     ("Ctrl+F / Esc", "next match of /search; end the search"),
@@ -171,15 +171,16 @@ class PravechatApp(App[None]):
     BINDINGS = [  # noqa: RUF012 (Textual's own style)
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("ctrl+n", "cycle_room(1)", "Next room", priority=True),
+        Binding("ctrl+n", "cycle_room(1)", "Next", priority=True),
         Binding("ctrl+p", "cycle_room(-1)", "Prev room", show=False, priority=True),
         *[
             Binding(f"alt+{n}", f"room_number({n})", f"Room {n}", show=False, priority=True)
             for n in range(1, 10)
         ],
-        Binding("pageup", "scroll('page_up')", "Page up", priority=True),
-        Binding("pagedown", "scroll('page_down')", "Page down", priority=True),
-        Binding("ctrl+f", "search_next", "Search", priority=True),
+        # Short labels: at 60 columns the footer still shows F2, the key for the panels.
+        Binding("pageup", "scroll('page_up')", "Up", priority=True),
+        Binding("pagedown", "scroll('page_down')", "Down", priority=True),
+        Binding("ctrl+f", "search_next", "Find", priority=True),
         Binding("ctrl+home", "scroll('top')", "Top", show=False, priority=True),
         Binding("ctrl+end", "scroll('bottom')", "Bottom", show=False, priority=True),
         Binding("f2", "toggle_panels", "Panels", priority=True),
@@ -318,13 +319,13 @@ class PravechatApp(App[None]):
 
     # --- layout --------------------------------------------------------------------------
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self._panels = None  # F2 chose for the old size: the new one decides again
-        self._lay_out_panels()
+        self._lay_out_panels(event.size.width)  # self.size is still the old one here
 
-    def _lay_out_panels(self) -> None:
+    def _lay_out_panels(self, width: int | None = None) -> None:
         """Side panels by the width, unless F2 said otherwise: messages keep the room."""
-        width = self.size.width
+        width = self.size.width if width is None else width
         rooms = self._panels if self._panels is not None else width >= PANELS_MIN_WIDTH
         members = self._panels if self._panels is not None else width >= MEMBERS_MIN_WIDTH
         self.query_one(RoomList).display = rooms
@@ -522,6 +523,8 @@ class PravechatApp(App[None]):
             self._answer(event.room, now)
         change = self.roster.update(event, now)
         if change is not None:
+            if change.joined:
+                self._learn_nicks([event.user])  # Tab completes who is here, spoken or not
             self._show_change(change, now, asking=event.ask)
 
     def _answer(self, room: str, now: float) -> None:
@@ -638,6 +641,9 @@ class PravechatApp(App[None]):
             return
         chat_input = self.chat_input
         command = parse(line, self.user)
+        searching = command.action is Action.SEARCH and bool(command.text or self._search_status)
+        if not searching:
+            self.chat_log.follow()  # what you sent, or the answer to it, is what you look at
         match command.action:
             case Action.SAY | Action.EMOTE:
                 kind = Kind.ACTION if command.action is Action.EMOTE else Kind.CHAT
@@ -666,8 +672,10 @@ class PravechatApp(App[None]):
                 self._local(EntryKind.INFO, f"in #{self.room}: {members}")
             case Action.CLEAR:
                 self.chat_log.clear()
-            case Action.SEARCH:
+            case Action.SEARCH if searching:
                 self._search(command.text)
+            case Action.SEARCH:
+                self._local(EntryKind.ERROR, "usage: /search TEXT (then Ctrl+F: the next match)")
             case Action.QUIT:
                 await self.action_quit()
             case Action.ERROR:
@@ -687,6 +695,7 @@ class PravechatApp(App[None]):
             self._show_status()
 
     def on_chat_input_refused(self, event: ChatInput.Refused) -> None:
+        self.chat_log.follow()
         self._local(EntryKind.ERROR, event.reason)
 
     def _submit(self, text: str, kind: Kind) -> bool:

@@ -53,10 +53,10 @@ class StatusBar(_Shown):
             arrow = " ↓ Ctrl+End" if below else ""
             parts += [("  ", ""), (f"{unread} unread{arrow}", "bold #e5c07b")]
         unseen, mentions = elsewhere
-        if mentions:
-            parts += [("  ", ""), (f"@{mentions} in other rooms", "bold reverse #e06c75")]
-        elif unseen:
+        if unseen:
             parts += [("  ", ""), (f"{unseen} in other rooms", "#e5c07b")]
+        if mentions:
+            parts += [(" ", ""), (f"@{mentions}", "bold reverse #e06c75")]
         if search:
             parts += [("  ", ""), (search, "reverse")]
         self.update(Text.assemble(*parts))
