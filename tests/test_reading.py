@@ -3,6 +3,8 @@ screens and presence on joining. Pilot over fake sessions (the widgets' logic); 
 path itself is proven against Pravega in test_ui_pravega and the tmux tests."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -57,14 +59,21 @@ async def test_a_room_with_100_unread_opens_at_the_first_and_the_count_falls() -
         assert app.unread == 0 and "unread" not in _status(app)
 
 
-async def test_scrolled_up_new_lines_are_counted_below_and_sending_goes_back_down() -> None:
+@asynccontextmanager
+async def _scrolled_up() -> AsyncIterator[tuple[Any, PravechatApp, FakeChat]]:
+    """80x24, 50 lines of history, a page up from the bottom."""
     chat = FakeChat("tim", history=HISTORY)
     app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
     async with app.run_test(size=(80, 24)) as pilot:
         await settled(pilot, app)
-        log = app.chat_log
         await pilot.press("pageup")
         await pilot.pause()
+        yield pilot, app, chat
+
+
+async def test_scrolled_up_new_lines_are_counted_below_and_sending_goes_back_down() -> None:
+    async with _scrolled_up() as (pilot, app, chat):
+        log = app.chat_log
         where = log.scroll_y
         chat.current.deliver(message("maria", "new one"), message("maria", "new two"))
         await _until(pilot, lambda: log.entries[-1].text == "new two", "delivery")
@@ -313,13 +322,8 @@ async def test_the_panels_follow_each_resize() -> None:
 
 
 async def test_an_answer_to_a_command_is_shown_though_the_view_was_scrolled_up() -> None:
-    chat = FakeChat("tim", history=HISTORY)
-    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settled(pilot, app)
+    async with _scrolled_up() as (pilot, app, _chat):
         log = app.chat_log
-        await pilot.press("pageup")
-        await pilot.pause()
         app.chat_input.value = "/search"
         await pilot.press("enter")
         await pilot.pause()
