@@ -29,6 +29,8 @@ class FakeSession:
         """While set, what is submitted stays pending, as with the server away."""
         self.detached = False
         """Closed without waiting for the reader (as a quitting app does)."""
+        self.kept: list[ChatMessage] | None = None
+        """The outbox as saved by keep_unsent."""
         self.outbox: list[ChatMessage] = []
 
     @property
@@ -71,6 +73,9 @@ class FakeSession:
     async def close(self, detach: bool = False) -> None:
         self.closed = True
         self.detached = detach
+
+    def keep_unsent(self) -> None:
+        self.kept = list(self.outbox)
 
 
 class FakeChat:

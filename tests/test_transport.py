@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -230,6 +231,34 @@ async def test_hostile_events_are_skipped_or_sanitized_and_the_loop_goes_on(
         SkipReason.INVALID: 1,
         SkipReason.OVERSIZED: 1,
     }
+
+
+async def test_history_keeps_no_oversized_event_in_memory(
+    transport: Transport, pravega_uri: str, scope: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Thirty 1 MiB events, then one message: history skips them as oversized, holding at
+    most a slice of them at once, never all thirty."""
+    transport.ensure_room("lobby")
+    _manager, raw = _raw_writer(pravega_uri, scope)
+    big = json.dumps({**new_message("lobby", "mallory", "x").model_dump(mode="json"),
+                      "text": "x" * (1024 * 1024)})  # fmt: skip
+    for _ in range(30):
+        await raw.write_event_async(big, "lobby")  # type: ignore[attr-defined]
+    await raw.write_event_async(new_message("lobby", "alex", "after them").to_json(), "lobby")  # type: ignore[attr-defined]
+    raw.flush()  # type: ignore[attr-defined]
+    tracemalloc.start()
+    try:
+        messages, skipped = await transport.read_until(
+            room_stream("lobby"), transport.tail_offset(room_stream("lobby")), 1000
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [m.text for m in messages] == ["after them"]
+    assert skipped == {SkipReason.OVERSIZED: 30}
+    with capsys.disabled():
+        print(f"\n[history] 30 x 1 MiB events read: peak {peak / 2**20:.1f} MiB held")
+    assert peak < 16 * 2**20  # thirty kept would be over 30 MiB
 
 
 @pytest.fixture

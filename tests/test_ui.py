@@ -1,6 +1,7 @@
 """The chat screen's behaviour, driven with Textual's Pilot over a fake session."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from textual import events
@@ -375,3 +376,27 @@ async def test_a_line_waiting_a_moment_is_not_flashed_as_pending() -> None:
         assert not app.query_one("#pending").display
         await pilot.pause(0.6)
         assert "slow ack" in str(app.query_one("#pending").render())
+
+
+async def test_a_crash_saves_the_outbox_and_writes_the_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    chat = FakeChat("tim")
+    app = make_app(chat)
+
+    def broken() -> None:
+        raise RuntimeError("planted bug")
+
+    app.action_toggle_panels = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):  # Pilot re-raises what ended the app
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            chat.current.held = True
+            await _type(pilot, app, "not sent yet")
+            await pilot.press("f2")
+            await pilot.pause()
+    assert app.return_code == 1
+    assert chat.current.kept is not None and [m.text for m in chat.current.kept] == ["not sent yet"]
+    assert app.crash_log is not None and "planted bug" in app.crash_log.read_text()
+    assert app.crash_log.parent == tmp_path / "pravechat"

@@ -29,6 +29,9 @@ MAX_TEXT_LENGTH = 4000
 """Characters of text in one message, after sanitizing."""
 MAX_EVENT_BYTES = 64 * 1024
 """Larger events are skipped unread: 4,000 characters of JSON-escaped UTF-8 fit easily."""
+SENT_AT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+SENT_AT_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""A message's time is in [SENT_AT_EARLIEST, SENT_AT_LATEST); an event outside is invalid."""
 
 
 class Kind(StrEnum):
@@ -65,8 +68,15 @@ class ChatMessage(BaseModel):
     def _utc(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("sent_at needs a time zone")
+        try:  # 9999-12-31T23:59:59-23:59 is past datetime's last day once in UTC
+            utc = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("sent_at is out of range") from None
+        if not SENT_AT_EARLIEST <= utc < SENT_AT_LATEST:
+            # Any time outside would overflow when shown in a time zone far from UTC.
+            raise ValueError(f"sent_at is outside {SENT_AT_EARLIEST.year}-{SENT_AT_LATEST.year}")
         # The wire carries milliseconds; keep no more, so a message equals its decoded copy.
-        return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+        return utc.replace(microsecond=value.microsecond // 1000 * 1000)
 
     @classmethod
     def from_trusted(cls, data: dict[str, Any]) -> "ChatMessage":
@@ -125,10 +135,15 @@ class Skipped(BaseModel):
     detail: str = ""
 
 
+def oversized(size: int) -> Skipped:
+    """What an event of ``size`` bytes, over MAX_EVENT_BYTES, decodes to."""
+    return Skipped(reason=SkipReason.OVERSIZED, detail=f"{size} bytes")
+
+
 def decode_event(data: bytes) -> ChatMessage | Skipped:
     """Decode one event; never raises."""
     if len(data) > MAX_EVENT_BYTES:
-        return Skipped(reason=SkipReason.OVERSIZED, detail=f"{len(data)} bytes")
+        return oversized(len(data))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -146,3 +161,5 @@ def decode_event(data: bytes) -> ChatMessage | Skipped:
         return ChatMessage.model_validate(raw)
     except (ValidationError, ValueError, TypeError) as error:
         return Skipped(reason=SkipReason.INVALID, detail=str(error).splitlines()[0][:200])
+    except Exception as error:  # never raises: a bug here must not stop a reader
+        return Skipped(reason=SkipReason.INVALID, detail=f"{type(error).__name__}"[:200])

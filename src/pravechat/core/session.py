@@ -67,6 +67,8 @@ class ChatSession(Protocol):
 
     async def close(self, detach: bool = False) -> None: ...
 
+    def keep_unsent(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -476,6 +478,10 @@ class RoomSession:
     async def _drain_outbox(self) -> None:
         while self._outbox:
             await asyncio.shield(self._outbox[-1].acknowledged)
+
+    def keep_unsent(self) -> None:
+        """Save the outbox now, without waiting for Pravega: the app is crashing."""
+        self._save_outbox()
 
     def _save_outbox(self) -> None:
         """Keep what could not be sent for the next session in this room to send."""

@@ -29,7 +29,14 @@ from pravechat.core.probe import (
     parse_controller_uri,
     tcp_reachable,
 )
-from pravechat.core.protocol import ChatMessage, Skipped, SkipReason, decode_event
+from pravechat.core.protocol import (
+    MAX_EVENT_BYTES,
+    ChatMessage,
+    Skipped,
+    SkipReason,
+    decode_event,
+    oversized,
+)
 from pravechat.core.security import auth_enabled
 
 DEFAULT_SCOPE = "pravechat"
@@ -249,7 +256,9 @@ class Transport:
         Events have no index: it reads from the head, but decodes only the last ``limit``
         (decoding every event made a newcomer to a 100,000-message room wait 5 s).
         """
-        raw: deque[bytes] = deque(maxlen=max(limit, 0))
+        raw: deque[bytes | int] = deque(maxlen=max(limit, 0))
+        """The last events read; an oversized one only as its size (it would be skipped,
+        and a thousand 8 MiB events kept whole are gigabytes)."""
         skipped: Counter[SkipReason] = Counter()
         if stop <= 0 or limit <= 0:
             return [], skipped
@@ -266,7 +275,7 @@ class Transport:
                     if offset >= stop:
                         reached = True
                         break
-                    raw.append(data)
+                    raw.append(data if len(data) <= MAX_EVENT_BYTES else len(data))
                     if end >= stop:
                         reached = True
                         break
@@ -275,8 +284,8 @@ class Transport:
                 reader.reader_offline()
             self._delete_group(name)
         kept: list[ChatMessage] = []
-        for data in raw:
-            decoded = decode_event(data)
+        for item in raw:
+            decoded = decode_event(item) if isinstance(item, bytes) else oversized(item)
             if isinstance(decoded, Skipped):
                 skipped[decoded.reason] += 1
             else:

@@ -766,6 +766,10 @@ class PravechatApp(App[None]):
         """A bug: the traceback goes to a file, not over the user's terminal; the command
         line then says where it is and exits non-zero (ui/run.py)."""
         self.crash_log = write_crash_log(error)
+        for view in self.rooms.values():  # lines still waiting are sent on the next visit
+            if view.session is not None:
+                with contextlib.suppress(Exception):
+                    view.session.keep_unsent()
         super()._handle_exception(error)
         if self.crash_log is not None:
             self._exit_renderables.clear()  # Textual would print the traceback at exit

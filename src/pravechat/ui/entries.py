@@ -94,8 +94,19 @@ def _body(entry: Entry) -> Text:
 PREFIX_WIDTH = 6 + NICK_WIDTH + 1
 
 
+UNDRAWABLE = Text("(a message here could not be drawn)", style=_ERROR)
+"""What stands for an entry whose drawing failed: one line, never a crash of the screen."""
+
+
 def render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
     """The entry as screen lines: wrapped text with continuation lines indented."""
+    try:
+        return _render_entry(entry, width, console)
+    except Exception:  # remote data, and drawing code: the chat stays up
+        return [UNDRAWABLE]
+
+
+def _render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
     if entry.kind is EntryKind.DIVIDER:
         if not entry.text:  # a retired divider
             return []
@@ -111,6 +122,13 @@ def render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
 
 def line_count(entry: Entry, width: int, console: Console) -> int:
     """How many lines the entry takes; an entry that fits on one line skips the wrapping."""
+    try:
+        return _line_count(entry, width, console)
+    except Exception:  # as render_entry: the one line that says so
+        return 1
+
+
+def _line_count(entry: Entry, width: int, console: Console) -> int:
     if entry.kind is EntryKind.DIVIDER:
         return 1 if entry.text else 0
     text = (
