@@ -105,6 +105,13 @@ async def settled(pilot: Any, app: "PravechatApp") -> None:
     await pilot.pause()
 
 
+def open_to_others(root: Path) -> list[str]:
+    """What under ``root`` (itself included) its owner's group or anyone else may open."""
+    found = [root, *root.rglob("*")] if root.exists() else []
+    return [f"{oct(p.lstat().st_mode & 0o777)} {p}" for p in found
+            if not p.is_symlink() and p.lstat().st_mode & 0o077]  # fmt: skip
+
+
 class Watched:
     """A session with what it delivered and every status it reported."""
 

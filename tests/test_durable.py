@@ -20,7 +20,7 @@ from pravechat.core.session import RoomSession
 from pravechat.core.transport import Transport
 from pravechat.server.durable import DurablePorts, DurableServer
 from pravechat.server.ports import quiet_port
-from tests.helpers import Watched, run_cli
+from tests.helpers import Watched, open_to_others, run_cli
 
 pytestmark = pytest.mark.durable
 
@@ -117,6 +117,8 @@ def test_history_and_positions_survive_a_restart(
     bob = _bob_reads(env, 40)
     assert bob["history"][-60:] == first  # what bob had read
     assert bob["live"] == later and all(bob["unread"])  # where he stopped, marked unread
+    # The chat's history on disk: nobody but its owner can open it (0700, 0600).
+    assert open_to_others(data) == []
 
 
 _WRITE = """

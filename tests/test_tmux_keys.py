@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import pane_text, reader_stopped, run_cli, wait_for_pane
+from tests.helpers import open_to_others, pane_text, reader_stopped, run_cli, wait_for_pane
 from tests.test_keys import EFFECTS
 from tests.test_tmux import PRAVECHAT
 
@@ -249,6 +249,9 @@ def test_every_key_in_a_real_terminal(
     reader_stopped(tmp_path / "pravechat" / "sessions" / f"{scope}.lobby.tim.log")
     with capsys.disabled():
         print(f"[quit] Ctrl+C to the shell prompt: {took:.2f} s")
+    # Sessions hold unsent text, seen ids and logs: 0700 directories, 0600 files.
+    assert (tmp_path / "pravechat" / "sessions").is_dir()
+    assert open_to_others(tmp_path / "pravechat") == []
 
 
 def test_unread_lands_at_the_first_and_counts_down(

@@ -162,6 +162,16 @@ async def test_what_arrives_while_a_quitting_reader_goes_offline_is_not_lost(
     await _nothing_more(tim)
 
 
+async def test_a_bot_s_session_files_are_in_owner_only_directories(
+    transport: Transport, sessions: list[RoomSession], own_state_dir: Path
+) -> None:
+    """A bot's process keeps its own umask; the directories keep others out anyway."""
+    (own_state_dir / "pravechat").mkdir(parents=True, mode=0o755)  # as an older version left it
+    await _join(transport, sessions, "bot")
+    for directory in (own_state_dir / "pravechat", own_state_dir / "pravechat" / "sessions"):
+        assert directory.stat().st_mode & 0o777 == 0o700, directory
+
+
 async def test_a_newcomer_sees_history_and_nothing_unread(
     transport: Transport, sessions: list[RoomSession]
 ) -> None:

@@ -7,6 +7,7 @@ import typer
 
 from pravechat import __version__
 from pravechat.core.errors import PravechatError
+from pravechat.core.paths import owner_only
 from pravechat.core.probe import controller_answers, parse_controller_uri
 from pravechat.core.process import exit_process
 from pravechat.core.settings import load_settings
@@ -90,6 +91,7 @@ def _start_local_server(uri: str) -> None:
 
 def run() -> None:
     """Console-script entry point: user mistakes become one line on stderr, never a traceback."""
+    owner_only()
     code = 0
     try:
         app()

@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 APP_NAME = "pravechat"
+OWNER_ONLY_UMASK = 0o077
+"""Files 0600, directories 0700: sessions hold unsent text, logs, server data."""
 
 
 def _xdg_dir(variable: str, fallback: str) -> Path:
@@ -25,6 +27,20 @@ def state_dir() -> Path:
 def session_files(scope: str, room: str, user: str) -> Path:
     """The stem of one user's files for one room: log, seen ids, outbox, locks."""
     return state_dir() / "sessions" / f"{scope}.{room}.{user}"
+
+
+def private_dir(path: Path) -> Path:
+    """Create, or repair, a directory only its owner can enter (0700), and the state
+    directory above it if it is one of ours."""
+    for directory in (state_dir(), path) if path.is_relative_to(state_dir()) else (path,):
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        directory.chmod(0o700)
+    return path
+
+
+def owner_only() -> None:
+    """From now on this process, and what it starts, creates files for its owner alone."""
+    os.umask(OWNER_ONLY_UMASK)
 
 
 def config_dir() -> Path:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pravechat.core.paths import state_dir
+from pravechat.core.paths import private_dir, state_dir
 from pravechat.core.presence import (
     HEARTBEAT,
     PRESENCE_RETENTION_MS,
@@ -41,7 +41,7 @@ class PresenceSession:
     @classmethod
     async def open(cls, transport: Transport, user: str) -> "PresenceSession":
         files = state_dir() / "sessions"
-        files.mkdir(parents=True, exist_ok=True)
+        private_dir(files)
         args = ReaderArgs(transport.uri, transport.scope, user, "presence", 0, presence=True)
         log_path = files / f"{transport.scope}.presence.{user}.log"
         # The reader first: it creates the stream, which a restarted in-memory server lost,

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from pravechat.core.names import normalize_room, reader_group_name, room_stream, validate_user
-from pravechat.core.paths import session_files
+from pravechat.core.paths import owner_only, session_files
 from pravechat.core.presence import PRESENCE_RETENTION_MS, PRESENCE_STREAM, decode_presence
 from pravechat.core.probe import parse_controller_uri, tcp_reachable
 from pravechat.core.process import exit_process
@@ -261,6 +261,7 @@ def main() -> None:
     )
     # Ctrl-C reaches the whole foreground process group: let the parent decide when to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    owner_only()
     args = ReaderArgs(**json.loads(sys.argv[1]))
     exit_process(asyncio.run(_main(args)))
 

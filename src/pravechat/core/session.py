@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Protocol, Self
 
 from pravechat.core.names import normalize_room, validate_user
-from pravechat.core.paths import session_files
+from pravechat.core.paths import private_dir, session_files
 from pravechat.core.probe import controller_answers
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, decode_event, new_message
 from pravechat.core.recent import RecentIds
@@ -245,7 +245,7 @@ class RoomSession:
         """Join ``room`` as ``user``: history up to where they stopped reading, then live."""
         user, room = validate_user(user), normalize_room(room)
         files = session_files(transport.scope, room, user)
-        files.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(files.parent)
         lock = _lock(Path(f"{files}.lock"), user, room)
         args = ReaderArgs(transport.uri, transport.scope, user, room, scrollback)
         try:

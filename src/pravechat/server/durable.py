@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pravechat.core.errors import PravechatError
+from pravechat.core.paths import OWNER_ONLY_UMASK, private_dir
 from pravechat.core.probe import controller_answers, tcp_reachable
 from pravechat.server.jars import resolve_classpath
 from pravechat.server.jvm import (
@@ -187,8 +188,8 @@ class DurableServer:
         save_record(self._record_path, asdict(record))
 
     def _configure(self, ports: DurablePorts, data: Path) -> None:
-        for folder in ("zookeeper", "bookie/journal", "bookie/ledgers", "lts"):
-            (data / folder).mkdir(parents=True, exist_ok=True)
+        for folder in ("", "zookeeper", "bookie", "bookie/journal", "bookie/ledgers", "lts"):
+            private_dir(data / folder)  # the chat's history, on disk
         (self.state_dir / "zoo.cfg").write_text(
             "tickTime=2000\n"
             f"dataDir={data / 'zookeeper'}\n"
@@ -296,6 +297,7 @@ class DurableServer:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                umask=OWNER_ONLY_UMASK,  # its data, logs and ledgers: the owner's alone
             )
 
     def _format_bookkeeper(self, java: Path, classpath: str, data: Path) -> None:

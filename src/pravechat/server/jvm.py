@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pravechat.core.paths import private_dir
 from pravechat.server.ports import process_runs
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ def save_record(path: Path, record: dict[str, Any]) -> None:
 @contextmanager
 def start_lock(state_dir: Path) -> Iterator[None]:
     """One start at a time per state directory."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(state_dir)
     with (state_dir / "start.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield

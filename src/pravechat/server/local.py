@@ -15,6 +15,7 @@ from enum import Enum
 from pathlib import Path
 
 from pravechat.core.errors import PravechatError
+from pravechat.core.paths import OWNER_ONLY_UMASK
 from pravechat.core.probe import controller_answers
 from pravechat.server.jars import PRAVEGA_VERSION, resolve_classpath
 from pravechat.server.jvm import (
@@ -312,6 +313,7 @@ class LocalServer:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=not foreground,
+                umask=OWNER_ONLY_UMASK,
             )
 
     def _wait_ready(
