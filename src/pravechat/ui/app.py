@@ -29,7 +29,8 @@ from textual.widgets import ContentSwitcher, Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
-from pravechat.core.paths import state_dir
+from pravechat.core.notify import Limiter, notification_argv, run_notification
+from pravechat.core.paths import private_dir, state_dir
 from pravechat.core.presence import HEARTBEAT, TIMEOUT, TYPING_EVERY, Change, Presence, Roster
 from pravechat.core.protocol import Kind
 from pravechat.core.session import ChatSession, Delivery, SessionStatus
@@ -89,25 +90,11 @@ def write_crash_log(error: BaseException) -> Path | None:
     cannot be written either."""
     path = state_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         path.write_text("".join(traceback.format_exception(error)))
     except OSError:
         return None
     return path
-
-
-async def _run_quietly(argv: list[str]) -> None:
-    """Run a notification command without a shell; its output never reaches the screen."""
-    try:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await asyncio.wait_for(process.wait(), 10)
-    except (OSError, TimeoutError):
-        pass
 
 
 class Delivered(Message):
@@ -221,6 +208,7 @@ class PravechatApp(App[None]):
         """The side panels shown (True) or hidden (False) by F2; None: by the width."""
         self._bell = bell
         self._notify_command = notify_command or []
+        self._notify_limit = Limiter()
         self.user = user
         self.room = room
         self._start_rooms = [room, *[r for r in more_rooms or [] if r != room]]
@@ -597,10 +585,14 @@ class PravechatApp(App[None]):
         if self._bell is not Bell.OFF:
             self.bell()
         message = entry.message
-        if self._notify_command and message is not None:
+        if (
+            self._notify_command
+            and message is not None
+            and self._notify_limit.allow(time.monotonic())
+        ):
             fields = {"sender": message.sender, "room": message.room, "text": message.text}
-            argv = [part.format_map(fields) for part in self._notify_command]
-            self.run_worker(_run_quietly(argv), group="notify", exit_on_error=False)
+            argv = notification_argv(self._notify_command, fields)
+            self.run_worker(run_notification(argv), group="notify", exit_on_error=False)
 
     def _settle(self, added: int) -> None:
         """Move what the scrollback keeps out of the garbage collector's way.
