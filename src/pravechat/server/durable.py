@@ -325,6 +325,7 @@ class DurableServer:
             result = subprocess.run(
                 [*java_command, *arguments],
                 cwd=self.state_dir,  # anything they write lands there
+                umask=OWNER_ONLY_UMASK,
                 input=given,
                 capture_output=True,
                 text=True,
@@ -340,7 +341,7 @@ class DurableServer:
                 raise PravechatError(
                     "BookKeeper's metadata could not be created: " + " ".join(detail)
                 )
-        marker.touch()
+        marker.touch(mode=0o600)  # in the data directory: its owner's alone, as the rest
 
     def _wait_for(
         self,
