@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pravechat.core.presence import Presence, Roster, decode_presence
+from pravechat.core.presence import ROSTER_CAP, LineBudget, Presence, Roster, decode_presence
 from pravechat.core.presence_session import PresenceSession
 from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
-from pravechat.ui.app import PravechatApp
+from pravechat.ui.app import PRESENCE_LINES, PravechatApp
 from pravechat.ui.run import build_app
+from tests.fakes import FakeChat, FakePresence
+from tests.helpers import settled
 
 
 def test_roster_joins_leaves_and_times_out() -> None:
@@ -115,3 +117,58 @@ async def test_a_newcomer_is_told_who_is_there_by_answers_not_heartbeats(
             await pilot.pause(0.3)
         await alex_pilot.press("ctrl+q")
         await alex_pilot.pause(0.3)
+
+
+def test_the_roster_is_capped_per_room_and_forgets_old_typing() -> None:
+    roster = Roster(timeout=10, cap=3)
+    for user in ("a", "b", "c", "d"):
+        roster.update(Presence(user=user, room="lobby", typing=True), now=0)
+    assert roster.members("lobby") == ["a", "b", "c"] and roster.refused == 1
+    roster.update(Presence(user="d", room="dev"), now=0)  # the cap is per room
+    assert roster.members("dev") == ["d"]
+    assert roster.typing("lobby", now=1) == ["a", "b", "c"]
+    roster.update(Presence(user="a", room="lobby"), now=9)
+    roster.expire(now=9)  # typing is older than it is shown: forgotten
+    assert roster.typing("lobby", now=9) == []
+    assert roster._typing == {"lobby": {}}
+
+
+def test_a_line_budget_holds_back_and_sums_up() -> None:
+    budget = LineBudget(lines=2, window=10)
+    assert [budget.allow("lobby", t) for t in (0, 1, 2, 3)] == [True, True, False, False]
+    assert budget.allow("dev", 3)  # per key
+    assert budget.summaries(now=5) == []  # no room for a line yet
+    assert budget.summaries(now=10) == [("lobby", 2)]
+    assert budget.summaries(now=11) == []
+
+
+async def test_a_flood_of_fake_members_is_capped_and_summed_up(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    chat, presence = FakeChat("tim"), FakePresence()
+
+    async def open_presence() -> FakePresence:
+        return presence
+
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settled(pilot, app)
+        for view in app.rooms.values():
+            view.entered_at = time.monotonic() - 60  # long in the room: newcomers are news
+        began = time.monotonic()
+        for n in range(10_000):
+            presence.queue.put_nowait(Presence(user=f"fake{n}", room="lobby", ask=True))
+        async with asyncio.timeout(60):
+            while app.roster.refused + len(app.roster.members("lobby")) < 10_001:
+                await pilot.pause(0.05)
+        took = time.monotonic() - began
+        await pilot.press(*"still here")
+        assert app.chat_input.value == "still here"
+        await pilot.pause(1.2)  # the summary comes with the next presence tick
+        lines = [line for line in app.chat_log.plain_lines() if "joined" in line]
+        assert len(lines) <= PRESENCE_LINES + 1  # five lines, then one summary
+        assert len(app.roster.members("lobby")) == ROSTER_CAP
+        # ten thousand questions, one answer a second
+        assert 1 <= len(presence.answered) <= time.monotonic() - began + 1
+        with capsys.disabled():
+            print(f"\n[presence] 10,000 fake joins taken in {took:.2f} s")

@@ -6,6 +6,7 @@ leaves. A member silent for TIMEOUT seconds has vanished: a crash, a lost networ
 """
 
 import json
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -61,38 +62,90 @@ class Change:
     timed_out: bool = False
 
 
+ROSTER_CAP = 1000
+"""Members tracked per room: past it, newcomers are not listed (a flood of fake names
+cannot grow a client's memory or its member list without bound)."""
+
+
 class Roster:
     """Who is in each room, from presence events and the clock (``now`` in seconds)."""
 
-    def __init__(self, timeout: float = TIMEOUT) -> None:
+    def __init__(self, timeout: float = TIMEOUT, cap: int = ROSTER_CAP) -> None:
         self._timeout = timeout
-        self._last_seen: dict[tuple[str, str], float] = {}
-        self._typing: dict[tuple[str, str], float] = {}
+        self._cap = cap
+        self._seen: dict[str, dict[str, float]] = {}
+        """room -> user -> when last heard from."""
+        self._typing: dict[str, dict[str, float]] = {}
+        self.refused = 0
+        """Events of newcomers past the cap."""
 
     def update(self, event: Presence, now: float) -> Change | None:
-        key = (event.room, event.user)
-        present = key in self._last_seen
+        members = self._seen.setdefault(event.room, {})
+        present = event.user in members
         if event.state == "left":
-            self._last_seen.pop(key, None)
+            members.pop(event.user, None)
+            self._typing.get(event.room, {}).pop(event.user, None)
             return Change(event.room, event.user, joined=False) if present else None
-        self._last_seen[key] = now
+        if not present and len(members) >= self._cap:
+            self.refused += 1
+            return None
+        members[event.user] = now
         if event.typing:
-            self._typing[key] = now
+            self._typing.setdefault(event.room, {})[event.user] = now
         return None if present else Change(event.room, event.user, joined=True)
 
     def typing(self, room: str, now: float) -> list[str]:
         """Who typed in ``room`` in the last TYPING_SHOWN seconds (and is still there)."""
+        members = self._seen.get(room, {})
         return sorted(
             user
-            for (in_room, user), at in self._typing.items()
-            if in_room == room and now - at <= TYPING_SHOWN and (in_room, user) in self._last_seen
+            for user, at in self._typing.get(room, {}).items()
+            if now - at <= TYPING_SHOWN and user in members
         )
 
     def expire(self, now: float) -> list[Change]:
-        gone = [key for key, seen in self._last_seen.items() if now - seen > self._timeout]
-        for key in gone:
-            del self._last_seen[key]
-        return [Change(room, user, joined=False, timed_out=True) for room, user in gone]
+        """Members silent for the timeout are gone; typing older than TYPING_SHOWN too."""
+        gone: list[Change] = []
+        for room, members in self._seen.items():
+            for user in [u for u, seen in members.items() if now - seen > self._timeout]:
+                del members[user]
+                gone.append(Change(room, user, joined=False, timed_out=True))
+        for typists in self._typing.values():
+            for user in [u for u, at in typists.items() if now - at > TYPING_SHOWN]:
+                del typists[user]
+        return gone
 
     def members(self, room: str) -> list[str]:
-        return sorted(user for (in_room, user) in self._last_seen if in_room == room)
+        return sorted(self._seen.get(room, {}))
+
+
+class LineBudget:
+    """At most ``lines`` per key in any ``window`` seconds; what is held back is counted, and
+    :meth:`summaries` says how much, once the key may have a line again."""
+
+    def __init__(self, lines: int, window: float) -> None:
+        self._lines, self._window = lines, window
+        self._recent: dict[str, deque[float]] = {}
+        self._held: dict[str, int] = {}
+
+    def _room_for_one(self, key: str, now: float) -> bool:
+        recent = self._recent.setdefault(key, deque())
+        while recent and now - recent[0] >= self._window:
+            recent.popleft()
+        if len(recent) < self._lines:
+            recent.append(now)
+            return True
+        return False
+
+    def allow(self, key: str, now: float) -> bool:
+        if self._held.get(key) or not self._room_for_one(key, now):
+            self._held[key] = self._held.get(key, 0) + 1
+            return False
+        return True
+
+    def summaries(self, now: float) -> list[tuple[str, int]]:
+        """(key, how many were held back) for each key whose summary line may go now."""
+        due = [(key, held) for key, held in self._held.items() if self._room_for_one(key, now)]
+        for key, _ in due:
+            del self._held[key]
+        return due

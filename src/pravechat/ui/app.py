@@ -31,7 +31,15 @@ from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
 from pravechat.core.notify import Limiter, notification_argv, run_notification
 from pravechat.core.paths import private_dir, state_dir
-from pravechat.core.presence import HEARTBEAT, TIMEOUT, TYPING_EVERY, Change, Presence, Roster
+from pravechat.core.presence import (
+    HEARTBEAT,
+    TIMEOUT,
+    TYPING_EVERY,
+    Change,
+    LineBudget,
+    Presence,
+    Roster,
+)
 from pravechat.core.protocol import Kind
 from pravechat.core.session import ChatSession, Delivery, SessionStatus
 from pravechat.core.settings import Bell
@@ -48,6 +56,9 @@ PRESENCE_SETTLING = HEARTBEAT + 1.0
 present heartbeats within HEARTBEAT, so only later arrivals are announced as joining."""
 ANSWER_EVERY = 1.0
 """A room's question "who is here?" is answered at most this often."""
+PRESENCE_LINES, PRESENCE_WINDOW = 5, 10.0
+"""At most this many join/leave lines per room in a window of seconds; the rest are counted."""
+STATUS_EVERY = 0.1
 PANELS_MIN_WIDTH = 100
 """Below this many columns the side panels hide (F2 shows them)."""
 MEMBERS_MIN_WIDTH = 120
@@ -203,6 +214,9 @@ class PravechatApp(App[None]):
         self._answered: dict[str, float] = {}
         """When each room's question "who is here?" was last answered (monotonic)."""
         self._answer_due: set[str] = set()
+        self._presence_lines = LineBudget(PRESENCE_LINES, PRESENCE_WINDOW)
+        """Join, leave and vanish lines per room: a flood of fake members is summed up."""
+        self._status_due = False
         """Rooms with an answer waiting for the end of their ANSWER_EVERY."""
         self._panels: bool | None = None
         """The side panels shown (True) or hidden (False) by F2; None: by the width."""
@@ -536,6 +550,10 @@ class PravechatApp(App[None]):
         now = time.monotonic()
         for change in self.roster.expire(now):
             self._show_change(change, now)
+        for room, quiet in self._presence_lines.summaries(now):
+            if room in self.rooms:
+                self._local(EntryKind.INFO, f"{quiet} more joined or left: see the member list",
+                            room)  # fmt: skip
         if self._typing:
             self._show_status()  # "typing…" fades
 
@@ -565,7 +583,19 @@ class PravechatApp(App[None]):
                 text = f"{change.user} vanished (no heartbeat for {self._presence_timeout:.0f} s)"
             else:
                 text = f"{change.user} left"
-            self._local(EntryKind.INFO, text, change.room)
+            if self._presence_lines.allow(change.room, now):
+                self._local(EntryKind.INFO, text, change.room)
+        self._show_status_soon()
+
+    def _show_status_soon(self) -> None:
+        """Once within STATUS_EVERY however many presence events arrive: redrawing the
+        member list per event made a flood of them cost O(members) each."""
+        if not self._status_due:
+            self._status_due = True
+            self.set_timer(STATUS_EVERY, self._show_status_now)
+
+    def _show_status_now(self) -> None:
+        self._status_due = False
         self._show_status()
 
     @staticmethod
