@@ -123,14 +123,14 @@ def test_the_roster_is_capped_per_room_and_forgets_old_typing() -> None:
     roster = Roster(timeout=10, cap=3)
     for user in ("a", "b", "c", "d"):
         roster.update(Presence(user=user, room="lobby", typing=True), now=0)
-    assert roster.members("lobby") == ["a", "b", "c"] and roster.refused == 1
+    assert roster.members("lobby") == ["a", "b", "c"] and roster.refused == {"lobby": 1}
     roster.update(Presence(user="d", room="dev"), now=0)  # the cap is per room
     assert roster.members("dev") == ["d"]
     assert roster.typing("lobby", now=1) == ["a", "b", "c"]
     roster.update(Presence(user="a", room="lobby"), now=9)
     roster.expire(now=9)  # typing is older than it is shown: forgotten
     assert roster.typing("lobby", now=9) == []
-    assert roster._typing == {"lobby": {}}
+    assert roster._typing == {}  # and its empty room
 
 
 def test_a_line_budget_holds_back_and_sums_up() -> None:
@@ -159,7 +159,7 @@ async def test_a_flood_of_fake_members_is_capped_and_summed_up(
         for n in range(10_000):
             presence.queue.put_nowait(Presence(user=f"fake{n}", room="lobby", ask=True))
         async with asyncio.timeout(60):
-            while app.roster.refused + len(app.roster.members("lobby")) < 10_001:
+            while app.roster.refused.get("lobby", 0) + len(app.roster.members("lobby")) < 10_001:
                 await pilot.pause(0.05)
         took = time.monotonic() - began
         await pilot.press(*"still here")
@@ -168,7 +168,38 @@ async def test_a_flood_of_fake_members_is_capped_and_summed_up(
         lines = [line for line in app.chat_log.plain_lines() if "joined" in line]
         assert len(lines) <= PRESENCE_LINES + 1  # five lines, then one summary
         assert len(app.roster.members("lobby")) == ROSTER_CAP
+        assert f"here ({ROSTER_CAP}+)" in str(app.query_one("#members").render())
         # ten thousand questions, one answer a second
         assert 1 <= len(presence.answered) <= time.monotonic() - began + 1
         with capsys.disabled():
             print(f"\n[presence] 10,000 fake joins taken in {took:.2f} s")
+
+
+def test_the_cap_never_refuses_yourself_and_leaving_creates_nothing() -> None:
+    roster = Roster(timeout=10, cap=2, always="tim")
+    for user in ("a", "b", "tim"):
+        roster.update(Presence(user=user, room="lobby"), now=0)
+    assert roster.members("lobby") == ["a", "b", "tim"]
+    for n in range(100):
+        roster.update(Presence(user=f"x{n}", room=f"room{n}", state="left"), now=0)
+    assert roster._seen.keys() == {"lobby"}  # no room made by a "left"
+    roster.expire(now=20)
+    assert roster._seen == {}  # empty rooms go
+
+
+async def test_presence_of_rooms_not_followed_is_ignored() -> None:
+    chat, presence = FakeChat("tim"), FakePresence()
+
+    async def open_presence() -> FakePresence:
+        return presence
+
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settled(pilot, app)
+        for n in range(100):
+            presence.queue.put_nowait(Presence(user=f"fake{n}", room=f"elsewhere{n}", ask=True))
+        presence.queue.put_nowait(Presence(user="alex", room="lobby"))
+        async with asyncio.timeout(30):
+            while "alex" not in app.roster.members("lobby"):
+                await pilot.pause(0.05)
+        assert app.roster._seen.keys() == {"lobby"} and presence.answered == []

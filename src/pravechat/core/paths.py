@@ -30,11 +30,15 @@ def session_files(scope: str, room: str, user: str) -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create, or repair, a directory only its owner can enter (0700), and the state
-    directory above it if it is one of ours."""
-    for directory in (state_dir(), path) if path.is_relative_to(state_dir()) else (path,):
+    """Create a directory only its owner can enter (0700). Under the state directory an
+    existing one is repaired too (earlier versions made them 0755); elsewhere (a --data-dir
+    the user chose) an existing directory keeps the mode its owner gave it."""
+    ours = path.is_relative_to(state_dir())
+    for directory in (state_dir(), path) if ours else (path,):
+        existed = directory.exists()
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        directory.chmod(0o700)
+        if ours or not existed:
+            directory.chmod(0o700)
     return path
 
 

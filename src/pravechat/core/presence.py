@@ -70,24 +70,29 @@ cannot grow a client's memory or its member list without bound)."""
 class Roster:
     """Who is in each room, from presence events and the clock (``now`` in seconds)."""
 
-    def __init__(self, timeout: float = TIMEOUT, cap: int = ROSTER_CAP) -> None:
+    def __init__(
+        self, timeout: float = TIMEOUT, cap: int = ROSTER_CAP, always: str | None = None
+    ) -> None:
+        """``always``: a user listed whatever the cap (the client's own)."""
         self._timeout = timeout
         self._cap = cap
+        self._always = always
         self._seen: dict[str, dict[str, float]] = {}
         """room -> user -> when last heard from."""
         self._typing: dict[str, dict[str, float]] = {}
-        self.refused = 0
-        """Events of newcomers past the cap."""
+        self.refused: dict[str, int] = {}
+        """Per room, events of newcomers past the cap."""
 
     def update(self, event: Presence, now: float) -> Change | None:
-        members = self._seen.setdefault(event.room, {})
-        present = event.user in members
         if event.state == "left":
-            members.pop(event.user, None)
+            members = self._seen.get(event.room, {})
+            present = members.pop(event.user, None) is not None
             self._typing.get(event.room, {}).pop(event.user, None)
             return Change(event.room, event.user, joined=False) if present else None
-        if not present and len(members) >= self._cap:
-            self.refused += 1
+        members = self._seen.setdefault(event.room, {})
+        present = event.user in members
+        if not present and len(members) >= self._cap and event.user != self._always:
+            self.refused[event.room] = self.refused.get(event.room, 0) + 1
             return None
         members[event.user] = now
         if event.typing:
@@ -106,13 +111,17 @@ class Roster:
     def expire(self, now: float) -> list[Change]:
         """Members silent for the timeout are gone; typing older than TYPING_SHOWN too."""
         gone: list[Change] = []
-        for room, members in self._seen.items():
+        for room, members in list(self._seen.items()):
             for user in [u for u, seen in members.items() if now - seen > self._timeout]:
                 del members[user]
                 gone.append(Change(room, user, joined=False, timed_out=True))
-        for typists in self._typing.values():
+            if not members:
+                del self._seen[room]
+        for room, typists in list(self._typing.items()):
             for user in [u for u, at in typists.items() if now - at > TYPING_SHOWN]:
                 del typists[user]
+            if not typists:
+                del self._typing[room]
         return gone
 
     def members(self, room: str) -> list[str]:

@@ -480,15 +480,22 @@ class RoomSession:
             await asyncio.shield(self._outbox[-1].acknowledged)
 
     def keep_unsent(self) -> None:
-        """Save the outbox now, without waiting for Pravega: the app is crashing."""
-        self._save_outbox()
+        """Save a copy of the outbox now, without waiting for Pravega: the app is crashing.
+        The sender may still deliver one of them; the next session's copy then carries
+        the same id, which readers drop."""
+        if self._outbox:
+            self._write_outbox()
+
+    def _write_outbox(self) -> Path:
+        path = Path(f"{self._files}.outbox")
+        path.write_text("".join(f"{item.message.to_json()}\n" for item in self._outbox))
+        return path
 
     def _save_outbox(self) -> None:
         """Keep what could not be sent for the next session in this room to send."""
         if not self._outbox:
             return
-        path = Path(f"{self._files}.outbox")
-        path.write_text("".join(f"{item.message.to_json()}\n" for item in self._outbox))
+        path = self._write_outbox()
         failure = TransportError(f"not sent yet: kept in {path} for your next visit")
         for item in self._outbox:
             if not item.acknowledged.done():

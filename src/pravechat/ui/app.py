@@ -59,6 +59,7 @@ ANSWER_EVERY = 1.0
 PRESENCE_LINES, PRESENCE_WINDOW = 5, 10.0
 """At most this many join/leave lines per room in a window of seconds; the rest are counted."""
 STATUS_EVERY = 0.1
+NICKS_KEPT = 10_000
 PANELS_MIN_WIDTH = 100
 """Below this many columns the side panels hide (F2 shows them)."""
 MEMBERS_MIN_WIDTH = 120
@@ -202,7 +203,7 @@ class PravechatApp(App[None]):
         register_alt_keys()
         self._open_presence = presence
         self.presence: PresenceLike | None = None
-        self.roster = Roster(presence_timeout)
+        self.roster = Roster(presence_timeout, always=user)
         self._presence_timeout = presence_timeout
         self._typing = typing
         self._typing_sent = 0.0
@@ -214,10 +215,12 @@ class PravechatApp(App[None]):
         self._answered: dict[str, float] = {}
         """When each room's question "who is here?" was last answered (monotonic)."""
         self._answer_due: set[str] = set()
+        """Rooms with an answer waiting for the end of their ANSWER_EVERY."""
         self._presence_lines = LineBudget(PRESENCE_LINES, PRESENCE_WINDOW)
         """Join, leave and vanish lines per room: a flood of fake members is summed up."""
         self._status_due = False
-        """Rooms with an answer waiting for the end of their ANSWER_EVERY."""
+        self._nicks_known: set[str] = set()
+        """The nicks Tab completes, as a set (the input keeps them in order)."""
         self._panels: bool | None = None
         """The side panels shown (True) or hidden (False) by F2; None: by the width."""
         self._bell = bell
@@ -313,7 +316,9 @@ class PravechatApp(App[None]):
         self.query_one(RoomList).show(
             [(name, r.unseen, r.log.mentions) for name, r in self.rooms.items()], self.room
         )
-        self.query_one(MemberList).show(self.roster.members(self.room), self.user)
+        self.query_one(MemberList).show(
+            self.roster.members(self.room), self.user, self.roster.refused.get(self.room, 0)
+        )
 
     def on_chat_log_reading(self, event: ChatLog.Reading) -> None:
         if self.rooms:
@@ -521,6 +526,8 @@ class PravechatApp(App[None]):
     def on_presence_event(self, message: PresenceEvent) -> None:
         event, now = message.event, time.monotonic()
         view = self.rooms.get(event.room)
+        if view is None:
+            return  # a room not followed: nothing to show, and nothing to keep
         if event.ask and event.user != self.user and view is not None and view.session:
             self._answer(event.room, now)
         change = self.roster.update(event, now)
@@ -649,11 +656,14 @@ class PravechatApp(App[None]):
         if not inputs:  # the screen is being torn down while a last batch arrives
             return
         chat_input = inputs.first()
-        known = set(chat_input.nicks)
+        known = self._nicks_known
         for nick in nicks:  # type: ignore[attr-defined]
             if nick not in known:
                 known.add(nick)
                 chat_input.nicks.append(nick)
+        if len(known) > NICKS_KEPT:  # fake names by the thousand: forget the oldest half
+            del chat_input.nicks[: NICKS_KEPT // 2]
+            self._nicks_known = set(chat_input.nicks)
 
     # --- input ---------------------------------------------------------------------------
 

@@ -103,7 +103,7 @@ def render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
     try:
         return _render_entry(entry, width, console)
     except Exception:  # remote data, and drawing code: the chat stays up
-        return [UNDRAWABLE]
+        return [UNDRAWABLE.copy()]  # a search highlights the lines it is given
 
 
 def _render_entry(entry: Entry, width: int, console: Console) -> list[Text]:

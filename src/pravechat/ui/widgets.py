@@ -110,10 +110,12 @@ class PendingLines(_Shown):
 class MemberList(_Shown):
     """Who is in the shown room now, from presence heartbeats."""
 
-    def show(self, members: list[str], user: str) -> None:
-        if not self._changed(members, user):
+    def show(self, members: list[str], user: str, unlisted: int = 0) -> None:
+        """``unlisted``: more members than a room lists were heard from."""
+        if not self._changed(members, user, unlisted):
             return
-        lines = Text(f"here ({len(members)})\n", style="bold")
+        more = "+" if unlisted else ""
+        lines = Text(f"here ({len(members)}{more})\n", style="bold")
         for member in members:
             lines.append(member + "\n", style=nick_style(member) + Style(bold=member == user))
         self.update(lines)
