@@ -15,6 +15,7 @@ import pytest
 
 from pravechat.core.room_reader import STOP_GRACE
 from pravechat.core.session import STALLED_OFFLINE, Delivery, RoomSession, SessionStatus
+from tests.fakes import FakeChat, FakePresence
 
 if TYPE_CHECKING:
     from pravechat.ui.app import PravechatApp
@@ -110,6 +111,21 @@ def open_to_others(root: Path) -> list[str]:
     found = [root, *root.rglob("*")] if root.exists() else []
     return [f"{oct(p.lstat().st_mode & 0o777)} {p}" for p in found
             if not p.is_symlink() and p.lstat().st_mode & 0o077]  # fmt: skip
+
+
+def presence_app(typing: bool = False) -> tuple["PravechatApp", FakeChat, FakePresence]:
+    """tim's app in #lobby over fake sessions, with presence a test feeds in."""
+    from pravechat.ui.app import PravechatApp
+
+    chat, presence = FakeChat("tim"), FakePresence()
+
+    async def open_presence() -> FakePresence:
+        return presence
+
+    app = PravechatApp(
+        "tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence, typing=typing
+    )
+    return app, chat, presence
 
 
 class Watched:

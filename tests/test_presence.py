@@ -13,8 +13,7 @@ from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
 from pravechat.ui.app import PRESENCE_LINES, PravechatApp
 from pravechat.ui.run import build_app
-from tests.fakes import FakeChat, FakePresence
-from tests.helpers import settled
+from tests.helpers import presence_app, settled
 
 
 def test_roster_joins_leaves_and_times_out() -> None:
@@ -145,12 +144,7 @@ def test_a_line_budget_holds_back_and_sums_up() -> None:
 async def test_a_flood_of_fake_members_is_capped_and_summed_up(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    chat, presence = FakeChat("tim"), FakePresence()
-
-    async def open_presence() -> FakePresence:
-        return presence
-
-    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    app, _chat, presence = presence_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await settled(pilot, app)
         for view in app.rooms.values():
@@ -188,12 +182,7 @@ def test_the_cap_never_refuses_yourself_and_leaving_creates_nothing() -> None:
 
 
 async def test_presence_of_rooms_not_followed_is_ignored() -> None:
-    chat, presence = FakeChat("tim"), FakePresence()
-
-    async def open_presence() -> FakePresence:
-        return presence
-
-    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    app, _chat, presence = presence_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await settled(pilot, app)
         for n in range(100):

@@ -15,8 +15,8 @@ from pravechat.core.settings import Bell
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import EntryKind
-from tests.fakes import FakeChat, FakePresence, message
-from tests.helpers import settled
+from tests.fakes import FakeChat, message
+from tests.helpers import presence_app, settled
 
 HISTORY = [message("alex", f"old {n}") for n in range(50)]
 
@@ -213,12 +213,7 @@ async def test_leave_names_a_room() -> None:
 
 
 async def test_presence_on_joining_asks_answers_and_announces_only_newcomers() -> None:
-    chat, presence = FakeChat("tim"), FakePresence()
-
-    async def open_presence() -> FakePresence:
-        return presence
-
-    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    app, _chat, presence = presence_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.2)
         assert app.roster.members("lobby") == ["tim"]  # yourself, at once
@@ -336,12 +331,7 @@ async def test_an_answer_to_a_command_is_shown_though_the_view_was_scrolled_up()
 
 
 async def test_tab_completes_members_who_have_not_spoken() -> None:
-    chat, presence = FakeChat("tim"), FakePresence()
-
-    async def open_presence() -> FakePresence:
-        return presence
-
-    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    app, _chat, presence = presence_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await settled(pilot, app)
         for user in ("bob", "bobby"):

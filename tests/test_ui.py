@@ -11,7 +11,8 @@ from pravechat.core.presence import Presence
 from pravechat.core.protocol import Kind
 from pravechat.core.settings import Bell
 from pravechat.ui.app import PravechatApp
-from tests.fakes import FakeChat, FakePresence, message
+from tests.fakes import FakeChat, message
+from tests.helpers import presence_app
 
 HOSTILE = [
     "[bold]x[/] and [@click=app.quit]quit[/] and [/",
@@ -260,21 +261,9 @@ async def test_rooms_sidebar_counts_and_switching() -> None:
         assert app.room == "dev" and len(chat.sessions) == 3
 
 
-async def _presence_app(typing: bool) -> tuple[PravechatApp, FakeChat, FakePresence]:
-    chat, presence = FakeChat("tim"), FakePresence()
-
-    async def open_presence() -> FakePresence:
-        return presence
-
-    app = PravechatApp(
-        "tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence, typing=typing
-    )
-    return app, chat, presence
-
-
 @pytest.mark.parametrize("enabled", [True, False])
 async def test_typing_indicator_only_when_enabled(enabled: bool) -> None:
-    app, _chat, presence = await _presence_app(typing=enabled)
+    app, _chat, presence = presence_app(typing=enabled)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause(0.2)
         await pilot.press(*"hel")
