@@ -270,7 +270,11 @@ async def test_typing_indicator_only_when_enabled(enabled: bool) -> None:
         await pilot.pause(0.1)
         assert presence.typed == (["lobby"] if enabled else [])  # at most one per 3 s
         presence.queue.put_nowait(Presence(user="alex", room="lobby", typing=True))
-        await pilot.pause(0.1)
+        presence.queue.put_nowait(Presence(user="maria", room="lobby"))
+        async with asyncio.timeout(10):  # the status is redrawn within STATUS_EVERY
+            while "maria" not in str(app.query_one("#members").render()):
+                await pilot.pause(0.05)
+        await pilot.pause(0.2)
         status = str(app.query_one("#status").render())
         assert ("alex typing…" in status) is enabled
 

@@ -531,6 +531,8 @@ class PravechatApp(App[None]):
         if event.ask and event.user != self.user and view is not None and view.session:
             self._answer(event.room, now)
         change = self.roster.update(event, now)
+        if event.typing and self._typing:
+            self._show_status_soon()  # "… typing" now, not at the next presence tick
         if change is not None:
             if change.joined:
                 self._learn_nicks([event.user])  # Tab completes who is here, spoken or not
