@@ -1,5 +1,6 @@
 """Snapshot tests of the chat screen (pytest-textual-snapshot); update with --snapshot-update."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -7,7 +8,8 @@ import pytest
 from pravechat.core.presence import Presence
 from pravechat.core.protocol import Kind
 from pravechat.ui.app import PravechatApp
-from tests.fakes import FakeChat, FakePresence, message
+from tests.fakes import FakeChat, message
+from tests.helpers import presence_app
 
 SIZE = (80, 24)
 """The classic terminal: the side panels hide, messages get the width."""
@@ -97,19 +99,16 @@ def test_rooms_sidebar(snap_compare: Any) -> None:
 
 
 def test_member_list(snap_compare: Any) -> None:
-    chat = FakeChat("tim")
-    presence = FakePresence()
-
-    async def open_presence() -> FakePresence:
-        return presence
-
-    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, presence=open_presence)
+    app, _chat, presence = presence_app()
 
     async def run_before(pilot: Any) -> None:
         _still(app)
         await pilot.pause(0.2)
         for user in ("tim", "alex", "maria"):
             presence.queue.put_nowait(Presence(user=user, room="lobby"))
-        await pilot.pause(0.2)
+        async with asyncio.timeout(10):  # drawn within STATUS_EVERY, on a busy machine later
+            while "maria" not in str(app.query_one("#members").render()):
+                await pilot.pause(0.05)
+        await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
