@@ -4,16 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 USER ?= $(shell id -un)
+# The Rust extension's build cache lives outside the clone: a fresh clone builds in seconds.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/pravechat/cargo-target
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+NATIVE := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
 
 .PHONY: setup run test test-durable soak server stop lint bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(NATIVE)
 	@scripts/install-system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,baseline]'
 	@touch $(STAMP)
 
 server: setup
@@ -47,4 +51,4 @@ lint: setup
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache src/pravechat/*.so

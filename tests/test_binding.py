@@ -1,0 +1,215 @@
+"""pravechat's own binding (native/, ``pravechat._pravega``) against the real server."""
+
+import asyncio
+import threading
+import time
+import uuid
+
+import pytest
+
+from pravechat import _pravega
+
+
+@pytest.fixture
+def client(pravega_uri: str) -> _pravega.Client:
+    return _pravega.Client(pravega_uri)
+
+
+@pytest.fixture
+def scope(client: _pravega.Client) -> str:
+    name = f"b-{uuid.uuid4().hex[:12]}"
+    assert client.create_scope(name) is True
+    return name
+
+
+def _read(reader: _pravega.Reader, count: int, deadline: float = 60) -> list[tuple[int, bytes]]:
+    got: list[tuple[int, bytes]] = []
+    ends = time.monotonic() + deadline
+    while len(got) < count and time.monotonic() < ends:
+        got.extend(reader.acquire())
+        reader.release()
+    return got
+
+
+def test_events_written_are_read_back_in_order_with_their_offsets(
+    client: _pravega.Client, scope: str
+) -> None:
+    assert client.create_stream(scope, "room") is True
+    assert client.create_stream(scope, "room") is False  # already there
+    writer = client.writer(scope, "room")
+    sent = [f"event {n} {uuid.uuid4()}".encode() for n in range(200)]
+    writer.write(sent[0], "room")
+    writer.write_all(sent[1:], "room")
+    group = client.reader_group(scope, "rg", "room", "head")
+    reader = group.reader("r1")
+    try:
+        got = _read(reader, len(sent))
+    finally:
+        reader.offline()
+    assert [data for _, data in got] == sent
+    offsets = [offset for offset, _ in got]
+    assert offsets[0] == 0
+    assert all(b - a == 8 + len(d) for (a, d), b in zip(got, offsets[1:], strict=False))
+    head, tail = client.bounds(scope, "room")
+    assert (head, tail) == (0, offsets[-1] + 8 + len(sent[-1]))
+    raw = client.read_bytes(scope, "room", offsets[10], offsets[12])
+    assert raw == b"".join(len(d).to_bytes(8, "big") + d for d in sent[10:12])
+
+
+def test_a_group_remembers_its_position_and_starts_where_told(
+    client: _pravega.Client, scope: str
+) -> None:
+    client.create_stream(scope, "room")
+    writer = client.writer(scope, "room")
+    writer.write_all([f"m{n}".encode() for n in range(10)], "room")
+    group = client.reader_group(scope, "tim", "room", "head")
+    reader = group.reader("a")
+    got = _read(reader, 10)
+    reader.offline()
+    assert group.position() == client.bounds(scope, "room")[1]
+    writer.write(b"later", "room")
+    again = client.reader_group(scope, "tim", "room", "tail")  # exists: keeps its position
+    reader = again.reader("b")
+    assert [d for _, d in _read(reader, 1)] == [b"later"]
+    reader.offline()
+    at = client.reader_group(scope, "from-5", "room", got[5][0])
+    reader = at.reader("c")
+    assert [d for _, d in _read(reader, 6)] == [*(f"m{n}".encode() for n in range(5, 10)), b"later"]
+    reader.offline()
+
+
+def test_a_blocking_read_releases_the_gil(client: _pravega.Client, scope: str) -> None:
+    """While a reader waits for data in one thread, Python code runs in another."""
+    client.create_stream(scope, "idle")
+    reader = client.reader_group(scope, "rg", "idle", "tail").reader("r")
+    counted = 0
+    done = threading.Event()
+
+    def count() -> None:
+        nonlocal counted
+        while not done.is_set():
+            counted += 1
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    began = time.monotonic()
+    try:
+        for _ in range(2):
+            assert reader.acquire() == []  # about a second each, nothing written
+            reader.release()
+    finally:
+        done.set()
+        counter.join()
+    waited = time.monotonic() - began
+    reader.offline()
+    print(f"\n[binding] {counted:,} increments in another thread during {waited:.2f} s of reads")
+    assert waited > 1.0 and counted > 100_000
+
+
+def test_interrupt_ends_a_pending_read_at_once(client: _pravega.Client, scope: str) -> None:
+    client.create_stream(scope, "idle")
+    reader = client.reader_group(scope, "rg", "idle", "tail").reader("r")
+    threading.Timer(0.1, reader.interrupt).start()
+    began = time.monotonic()
+    assert reader.acquire() == []
+    took = time.monotonic() - began
+    reader.release()
+    reader.offline()
+    assert took < 0.5
+
+
+def test_given_back_events_are_read_again(client: _pravega.Client, scope: str) -> None:
+    client.create_stream(scope, "room")
+    client.writer(scope, "room").write_all([b"a", b"b"], "room")
+    group = client.reader_group(scope, "rg", "room", "head")
+    reader = group.reader("r1")
+    first = _read_without_release(reader)
+    reader.release(give_back=True)
+    reader.offline()
+    reader = group.reader("r2")
+    assert [d for _, d in _read(reader, 2)] == [d for _, d in first] == [b"a", b"b"]
+    reader.offline()
+
+
+def _read_without_release(reader: _pravega.Reader) -> list[tuple[int, bytes]]:
+    for _ in range(30):
+        if got := reader.acquire():
+            return got
+        reader.release()
+    raise AssertionError("nothing read")
+
+
+def test_panics_and_refusals_are_ordinary_exceptions(client: _pravega.Client, scope: str) -> None:
+    """The crate panics on a second online reader of one id: an Exception here, not pyo3's
+    PanicException (a BaseException that `except Exception` lets through)."""
+    client.create_stream(scope, "room")
+    group = client.reader_group(scope, "rg", "room", "head")
+    reader = group.reader("same")
+    with pytest.raises(_pravega.PravegaError, match="reader"):
+        group.reader("same")
+    assert group.online_readers() == ["same"]
+    group.reader_offline("same")  # as after a crash
+    assert group.online_readers() == []
+    with pytest.raises(_pravega.PravegaError):
+        reader.acquire()  # taken offline by someone else
+    with pytest.raises(ValueError, match="start must be"):
+        client.reader_group(scope, "rg2", "room", "middle")  # type: ignore[arg-type]
+
+
+def test_a_sealed_stream_says_so(client: _pravega.Client, scope: str) -> None:
+    client.create_stream(scope, "room")
+    client.writer(scope, "room").write(b"before", "room")
+    assert client.seal_stream(scope, "room") is True
+    with pytest.raises(_pravega.StreamSealedError):
+        client.bounds(scope, "room")
+    assert client.delete_stream(scope, "room") is True
+    assert client.stream_exists(scope, "room") is False
+    assert "room" not in client.list_streams(scope)
+
+
+def test_tags_and_listing(client: _pravega.Client, scope: str) -> None:
+    client.create_stream(scope, "a", tags=["born-1"])
+    client.create_stream(scope, "b", retention_ms=60_000)
+    assert client.stream_tags(scope, "a") == ["born-1"]
+    assert client.stream_tags(scope, "b") == []
+    assert sorted(s for s in client.list_streams(scope) if not s.startswith("_")) == ["a", "b"]
+
+
+async def test_fifty_readers_in_one_process_deliver_without_stalls(
+    client: _pravega.Client, scope: str
+) -> None:
+    """The stock binding stalled 30 s here (a blocking call holding the GIL while another
+    future waited for it). Fifty readers wait in threads; one event to each arrives."""
+    streams = [f"s{n}" for n in range(50)]
+    for stream in streams:
+        client.create_stream(scope, stream)
+    readers = [client.reader_group(scope, f"g{s}", s, "tail").reader("r") for s in streams]
+    pool_loop = asyncio.get_running_loop()
+    arrived: dict[str, float] = {}
+
+    def wait_for_one(stream: str, reader: _pravega.Reader) -> None:
+        ends = time.monotonic() + 30
+        while time.monotonic() < ends:
+            got = reader.acquire()
+            reader.release()
+            if got:
+                arrived[stream] = time.monotonic()
+                return
+
+    threads = [
+        threading.Thread(target=wait_for_one, args=(s, r))
+        for s, r in zip(streams, readers, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    sent_at = {}
+    for stream in streams:
+        sent_at[stream] = time.monotonic()
+        await pool_loop.run_in_executor(None, client.writer(scope, stream).write, b"hi", stream)
+    for thread in threads:
+        thread.join()
+    for reader in readers:
+        reader.offline()
+    delays = sorted(arrived[s] - sent_at[s] for s in arrived)
+    print(f"\n[binding] 50 readers: delivery max {delays[-1] * 1000:.0f} ms")
+    assert len(arrived) == 50  # each within its 30 s: the stock binding's stall was 30 s
