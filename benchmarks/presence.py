@@ -53,7 +53,7 @@ async def vanish_seconds(controller: str, scope: str) -> float:
         while "ghost" not in app.roster.members("lobby"):
             await pilot.pause(0.05)
         ghost._heartbeat.cancel()
-        ghost._process.kill()
+        await ghost._reader.stop()  # no "left": as in a crash
         began = time.perf_counter()
         while "ghost" in app.roster.members("lobby"):
             await pilot.pause(0.05)

@@ -27,8 +27,6 @@ class FakeSession:
         self.on_status: StatusListener | None = None
         self.held = False
         """While set, what is submitted stays pending, as with the server away."""
-        self.detached = False
-        """Closed without waiting for the reader (as a quitting app does)."""
         self.kept: list[ChatMessage] | None = None
         """The outbox as saved by keep_unsent."""
         self.outbox: list[ChatMessage] = []
@@ -70,9 +68,8 @@ class FakeSession:
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
         return self.submit(text, kind)
 
-    async def close(self, detach: bool = False) -> None:
+    async def close(self) -> None:
         self.closed = True
-        self.detached = detach
 
     def keep_unsent(self) -> None:
         self.kept = list(self.outbox)
@@ -127,5 +124,5 @@ class FakePresence:
         while True:
             yield await self.queue.get()
 
-    async def close(self, detach: bool = False) -> None:
+    async def close(self) -> None:
         self.closed = True

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pravechat.core.room_reader import STOP_GRACE
-from pravechat.core.session import STALLED_OFFLINE, Delivery, RoomSession, SessionStatus
+from pravechat import _pravega
+from pravechat.core.names import reader_group_name, room_stream
+from pravechat.core.session import Delivery, RoomSession, SessionStatus
 from tests.fakes import FakeChat, FakePresence
 
 if TYPE_CHECKING:
@@ -82,16 +83,16 @@ def wait_for_pane(tmux: list[str], pane: str, text: str, seconds: float = 45) ->
     pytest.fail(f"{text!r} never appeared in pane {pane}:\n{pane_text(tmux, pane)}")
 
 
-def reader_stopped(log: Path, seconds: float = STOP_GRACE + 3) -> str:
-    """The reader log once its reader went offline, or was ended for stalling (STOP_GRACE):
-    a quitting app does not wait for either."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        text = log.read_text() if log.exists() else ""
-        if "reader offline" in text or STALLED_OFFLINE in text or "Timeout (" in text:
-            return text
+def reader_offline(uri: str, scope: str, user: str, room: str = "lobby") -> None:
+    """Wait until ``user``'s reader group of ``room`` has no online reader: its reader went
+    offline (saving the position), as asked by Pravega itself."""
+    group = _pravega.Client(uri).reader_group(
+        scope, reader_group_name(user, room), room_stream(room), "tail"
+    )
+    deadline = time.monotonic() + 10
+    while (online := group.online_readers()) and time.monotonic() < deadline:
         time.sleep(0.1)
-    pytest.fail(f"the reader neither went offline nor was ended: {log}")
+    assert online == [], f"{user}'s reader of {room} is still online: {online}"
 
 
 async def settled(pilot: Any, app: "PravechatApp") -> None:

@@ -44,8 +44,7 @@ async def _quits(key: str) -> None:
         await pilot.pause(0.2)
         assert not app.is_running
     assert app.return_code == 0
-    # each reader told to go offline, not waited for
-    assert [(s.closed, s.detached) for s in chat.sessions] == [(True, True)] * 2
+    assert [s.closed for s in chat.sessions] == [True, True]  # each reader went offline
 
 
 async def _ctrl_q() -> None:

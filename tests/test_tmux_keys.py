@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import open_to_others, pane_text, reader_stopped, run_cli, wait_for_pane
+from tests.helpers import open_to_others, pane_text, reader_offline, run_cli, wait_for_pane
 from tests.test_keys import EFFECTS
 from tests.test_tmux import PRAVECHAT
 
@@ -238,15 +238,14 @@ def test_every_key_in_a_real_terminal(
     assert "match" not in pane.status()
 
     took = _quit_seconds(pane, "ctrl+q")
-    log = reader_stopped(tmp_path / "pravechat" / "sessions" / f"{scope}.lobby.tim.log")
-    assert "stopping: reader going offline" in log
+    reader_offline(pravega_uri, scope, "tim")
     with capsys.disabled():
         print(f"\n[quit] Ctrl+Q to the shell prompt: {took:.2f} s")
 
     # Ctrl+C quits as well, saving the place: what alex says next is unread on return.
     _launch(pane, pravega_uri, scope, tmp_path, ready="you are in #lobby as tim")
     took = _quit_seconds(pane, "ctrl+c")
-    reader_stopped(tmp_path / "pravechat" / "sessions" / f"{scope}.lobby.tim.log")
+    reader_offline(pravega_uri, scope, "tim")
     with capsys.disabled():
         print(f"[quit] Ctrl+C to the shell prompt: {took:.2f} s")
     # Sessions hold unsent text, seen ids and logs: 0700 directories, 0600 files.
@@ -263,7 +262,7 @@ def test_unread_lands_at_the_first_and_counts_down(
     pane = _start(tmux, pravega_uri, scope, tmp_path, (80, 24))
     pane.keys("ctrl+q")
     pane.wait("EXITED 0")
-    reader_stopped(tmp_path / "pravechat" / "sessions" / f"{scope}.lobby.tim.log")
+    reader_offline(pravega_uri, scope, "tim")
     _history(pravega_uri, scope, "lobby", [f"missed {n}" for n in range(100)])
     _launch(pane, pravega_uri, scope, tmp_path, ready="missed 0")
     # The divider at the top of the log once the view settles (a frame or two after drawing).

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pravega_client
 import pytest
 
+from pravechat import _pravega
 from pravechat.core.errors import PravechatError
 from pravechat.core.names import room_stream
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, new_message
@@ -150,13 +150,14 @@ async def test_offline_user_gets_what_was_sent_meanwhile_exactly_once_as_unread(
 async def test_what_arrives_while_a_quitting_reader_goes_offline_is_not_lost(
     transport: Transport, sessions: list[RoomSession]
 ) -> None:
-    """An app that quits does not wait for its reader: messages sent in that moment are in
-    the slice the reader was waiting for, which it gives back unread instead of releasing."""
+    """Quitting interrupts the reader's pending read: messages sent in that moment are in
+    the slice it was waiting for, which it gives back unread instead of releasing."""
     alex = await _join(transport, sessions, "alex")
     tim = await RoomSession.open(transport, "tim", "lobby")
-    await tim.close(detach=True)
+    closing = asyncio.ensure_future(tim.close())
     meanwhile = [await alex.send(f"as tim quit {n}") for n in range(5)]
-    tim = await _join(transport, sessions, "tim")  # waits for the first reader to finish
+    await closing
+    tim = await _join(transport, sessions, "tim")
     got = await _take(tim, 5)
     assert [d.message for d in got] == meanwhile and all(d.unread for d in got)
     await _nothing_more(tim)
@@ -200,17 +201,21 @@ async def test_the_same_user_twice_in_a_room_is_refused(
         await RoomSession.open(transport, "tim", "lobby")
 
 
-def _raw_writer(pravega_uri: str, scope: str) -> tuple[object, object]:
-    """A pravega_client writer on the room, and its manager, which must outlive it."""
-    manager = pravega_client.StreamManager(pravega_uri)
-    return manager, manager.create_writer(scope, room_stream("lobby"))
+class _RawWriter:
+    """Writes any bytes to the room, as a hostile client of the binding could."""
+
+    def __init__(self, pravega_uri: str, scope: str) -> None:
+        self._writer = _pravega.Client(pravega_uri).writer(scope, room_stream("lobby"))
+
+    def write(self, item: str | bytes) -> None:
+        self._writer.write(item.encode() if isinstance(item, str) else item, "lobby")
 
 
 async def test_hostile_events_are_skipped_or_sanitized_and_the_loop_goes_on(
     transport: Transport, sessions: list[RoomSession], pravega_uri: str, scope: str
 ) -> None:
     tim = await _join(transport, sessions, "tim")
-    _manager, raw = _raw_writer(pravega_uri, scope)
+    raw = _RawWriter(pravega_uri, scope)
     valid = new_message("lobby", "mallory", "ok").model_dump(mode="json")
 
     def event(**fields: object) -> str:
@@ -227,10 +232,7 @@ async def test_hostile_events_are_skipped_or_sanitized_and_the_loop_goes_on(
         event(text="ok"),
     ]
     for item in hostile:
-        if isinstance(item, bytes):
-            raw.write_event_bytes(item, "lobby")  # type: ignore[attr-defined]
-        else:
-            await raw.write_event_async(item, "lobby")  # type: ignore[attr-defined]
+        raw.write(item)
     later = await tim.send("still working")
     got = [d.message.text for d in await _take(tim, 4)]
     assert got == ["red", "[bold]x[/] [@click=app.quit]quit[/] [/", "ok", later.text]
@@ -246,16 +248,15 @@ async def test_hostile_events_are_skipped_or_sanitized_and_the_loop_goes_on(
 async def test_history_keeps_no_oversized_event_in_memory(
     transport: Transport, pravega_uri: str, scope: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Thirty 1 MiB events, then one message: history skips them as oversized, holding at
-    most a slice of them at once, never all thirty."""
+    """Thirty 1 MiB events, then one message: history reads at most its largest window of
+    bytes (12 MiB), skips what it holds of them as oversized, and shows the message."""
     transport.ensure_room("lobby")
-    _manager, raw = _raw_writer(pravega_uri, scope)
+    raw = _RawWriter(pravega_uri, scope)
     big = json.dumps({**new_message("lobby", "mallory", "x").model_dump(mode="json"),
                       "text": "x" * (1024 * 1024)})  # fmt: skip
     for _ in range(30):
-        await raw.write_event_async(big, "lobby")  # type: ignore[attr-defined]
-    await raw.write_event_async(new_message("lobby", "alex", "after them").to_json(), "lobby")  # type: ignore[attr-defined]
-    raw.flush()  # type: ignore[attr-defined]
+        raw.write(big)
+    raw.write(new_message("lobby", "alex", "after them").to_json())
     tracemalloc.start()
     try:
         messages, skipped = await transport.read_until(
@@ -265,7 +266,8 @@ async def test_history_keeps_no_oversized_event_in_memory(
     finally:
         tracemalloc.stop()
     assert [m.text for m in messages] == ["after them"]
-    assert skipped == {SkipReason.OVERSIZED: 30}
+    assert set(skipped) == {SkipReason.OVERSIZED}
+    assert 8 <= skipped[SkipReason.OVERSIZED] <= 12  # those in the window, less a false start
     with capsys.disabled():
         print(f"\n[history] 30 x 1 MiB events read: peak {peak / 2**20:.1f} MiB held")
     assert peak < 16 * 2**20  # thirty kept would be over 30 MiB

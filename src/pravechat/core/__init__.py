@@ -2,6 +2,6 @@
 
 import os
 
-# pravega_client's Rust side logs to stdout when RUST_LOG is set, which would corrupt a TUI
-# or a script's output; it must be decided before the binding is first imported.
+# The Rust client logs only through a subscriber, and pravechat's binding installs none; the
+# stock binding logged to stdout when RUST_LOG was set, and a script may still load it.
 os.environ["RUST_LOG"] = os.environ.get("PRAVECHAT_RUST_LOG", "off")

@@ -2,20 +2,17 @@
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pravechat.core.paths import private_dir, state_dir
+from pravechat import _pravega
 from pravechat.core.presence import (
     HEARTBEAT,
     PRESENCE_RETENTION_MS,
     PRESENCE_STREAM,
     Presence,
 )
-from pravechat.core.room_reader import ReaderArgs
-from pravechat.core.session import spawn_reader, stop_reader
+from pravechat.core.room_reader import Failed, PresenceSeen, ReaderArgs, Ready, RoomReader
 from pravechat.core.transport import Transport, TransportError
 
 
@@ -26,38 +23,30 @@ class PresenceSession:
         self,
         transport: Transport,
         user: str,
-        writer: Any,
-        process: "asyncio.subprocess.Process",
-        log_path: Path,
+        writer: _pravega.Writer,
+        reader: RoomReader,
     ) -> None:
-        self._log_path = log_path
         self.user = user
         self.rooms: set[str] = set()
         self._transport = transport
         self._writer = writer
-        self._process = process
+        self._reader = reader
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
     @classmethod
     async def open(cls, transport: Transport, user: str) -> "PresenceSession":
-        files = state_dir() / "sessions"
-        private_dir(files)
-        args = ReaderArgs(transport.uri, transport.scope, user, "presence", 0, presence=True)
-        log_path = files / f"{transport.scope}.presence.{user}.log"
-        # The reader first: it creates the stream, which a restarted in-memory server lost,
-        # and a heartbeat of an earlier session may hold the gate until the stream is back.
-        process = await spawn_reader(args, log_path)
-        assert process.stdout is not None
-        ready = await process.stdout.readline()
-        if b'"ready"' not in ready:
-            await process.wait()
-            raise TransportError(f"the presence reader did not start: {ready[:200]!r}")
+        # The reader first: it creates the stream, which a restarted in-memory server lost.
+        reader = RoomReader.start(transport, ReaderArgs(user, "presence", 0, presence=True))
         try:
+            first = await reader.items.get()
+            if not isinstance(first, Ready):
+                detail = first.error if isinstance(first, Failed) else "it ended"
+                raise TransportError(f"the presence reader did not start: {detail}")
             writer = await transport.open_stream_writer(PRESENCE_STREAM, PRESENCE_RETENTION_MS)
         except BaseException:
-            await stop_reader(process, log_path)
+            await reader.stop()
             raise
-        return cls(transport, user, writer, process, log_path)
+        return cls(transport, user, writer, reader)
 
     async def announce(
         self,
@@ -93,17 +82,16 @@ class PresenceSession:
                     await self.announce(room)
 
     async def events(self) -> AsyncIterator[Presence]:
-        assert self._process.stdout is not None
-        while line := await self._process.stdout.readline():
-            item = json.loads(line)
-            if "presence" in item:
-                yield Presence.model_validate(item["presence"])
+        """Everyone's presence events, until the reader ends (the server went away)."""
+        while (item := await self._reader.items.get()) is not None:
+            if isinstance(item, PresenceSeen):
+                yield item.presence
 
-    async def close(self, detach: bool = False) -> None:
+    async def close(self) -> None:
         self._heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._heartbeat
         for room in sorted(self.rooms):
             with contextlib.suppress(TransportError):
                 await self.announce(room, "left")
-        await stop_reader(self._process, self._log_path, detach)
+        await self._reader.stop()

@@ -1,8 +1,8 @@
 """Cheap, bounded checks that a Pravega controller is there and serving.
 
-The Python client's blocking calls hold the GIL and retry for about a minute against a dead
-controller, so nothing here calls it in-process: a TCP connect answers "is anything there" in
-milliseconds, and a real request runs in a child process that can be killed on a deadline.
+The client retries for about a minute against a dead controller, and a thread stuck in it
+cannot be stopped, so nothing here calls it in-process: a TCP connect answers "is anything
+there" in milliseconds, and a real request runs in a child process killed on a deadline.
 """
 
 import os
@@ -21,13 +21,16 @@ from pravechat.core.security import TLS_CERT_VARIABLE, USERNAME_VARIABLE
 
 DEFAULT_CONTROLLER_URI = "tcp://127.0.0.1:9090"
 
-_LIST_SCOPES = (
-    "import os, sys, pravega_client\n"
+_ASK_CONTROLLER = (
+    "import os, sys\n"
+    "from pravechat import _pravega\n"
     "uri = sys.argv[1]\n"
     "auth = 'pravega_client_auth_method' in os.environ\n"
     "try:\n"
-    "    pravega_client.StreamManager(uri, auth_enabled=auth, tls_enabled=uri.startswith('tls'))"
-    ".list_scope()\n"
+    "    client = _pravega.Client(\n"
+    "        uri, auth_enabled=auth, tls_enabled=uri.startswith('tls'), retry_delay_ms=20\n"
+    "    )\n"
+    "    client.stream_exists('pravechat-probe', 'probe')\n"
     "except BaseException as error:\n"
     "    print(' '.join(str(error).split())[-400:], file=sys.stderr)\n"
     "    sys.exit(1)\n"
@@ -119,12 +122,12 @@ def _list_scopes(uri: str, env: dict[str, str], timeout: float) -> tuple[int, st
     """Run the request in a child process: its exit status (or _REFUSED as soon as the
     controller refuses the credentials: the client would retry for a minute), and its error.
 
-    The child logs the binding's warnings, which name a refusal, to a pipe read only here:
-    they also hold the credentials (base64), so nothing of them is kept.
+    The binding's error names a refusal (Unauthenticated); its tries are 20 ms apart, so the
+    answer comes within a second. Its text is read only here and not kept.
     """
     process = subprocess.Popen(
-        [sys.executable, "-c", _LIST_SCOPES, uri],
-        env={**env, "RUST_LOG": "warn", "NO_COLOR": "1"},
+        [sys.executable, "-c", _ASK_CONTROLLER, uri],
+        env={**env, "NO_COLOR": "1"},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

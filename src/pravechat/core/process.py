@@ -14,6 +14,6 @@ def exit_process(code: int) -> NoReturn:
     """
     sys.stdout.flush()
     sys.stderr.flush()
-    if "pravega_client" in sys.modules:
+    if "pravechat._pravega" in sys.modules:
         os._exit(code)
     sys.exit(code)

@@ -1,66 +1,62 @@
-"""A user's live reader of one room, run in a process of its own.
+"""A user's live reader of one room (or of the presence stream), inside this process.
 
-The parent (:class:`pravechat.core.session.RoomSession`) starts it, reads JSON lines from its
-stdout and writes ``stop`` to its stdin to end it: the reader then goes offline, which saves
-the user's position. A quitting parent does not wait for that, so a reader holds a lock on
-the user's room until it exits: the next reader of that room waits for it, or the earlier
-one's going offline could take the reader the next one just created.
+:class:`pravechat.core.session.RoomSession` starts one with :meth:`RoomReader.start` and takes
+what it reads from :attr:`RoomReader.items`, in order::
 
-When the parent dies instead, the reader exits at once without going
-offline, like a crash: the position it read ahead to is not saved, so what the parent never
-showed is delivered again to the next session (which drops what it had shown, by id).
+    Opened(born)          the user's reader group is open; ``born`` tells this room from a
+                          lost one of the same name
+    History(message)      already read, oldest first (up to the scrollback limit)
+    Ready(skipped)        history done; live deliveries follow
+    Arrived(message, unread)
+    Dropped(reason)       an event that is not a valid message
+    Failed(error)         the reader ended on an error (the server went away...)
+    None                  the reader has ended
 
-Lines written, in order::
-
-    {"opened": GROUP, "born": MARK}  the user's reader group is open (a stalled one is
-                                     restarted); MARK tells this room from a lost one
-    {"history": MESSAGE}             already read, oldest first (up to the scrollback limit)
-    {"ready": {"skipped": {...}}}    history done; live deliveries follow
-    {"message": MESSAGE, "unread": bool}
-    {"skipped": REASON}
-    {"error": TEXT}                  then the process exits with status 1
+Each reader has an id of its own, so a reader left behind (by a crash, or abandoned when
+the server went away) can never be mistaken for the one that replaced it: joining first
+takes every online reader of the user's group offline at its last saved position.
 """
 
 import asyncio
-import faulthandler
-import fcntl
-import json
+import contextlib
 import logging
-import os
-import signal
-import sys
-import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Literal
 
+from pravechat import _pravega
+from pravechat.core.blocking import off_loop
 from pravechat.core.names import normalize_room, reader_group_name, room_stream, validate_user
-from pravechat.core.paths import owner_only, session_files
-from pravechat.core.presence import PRESENCE_RETENTION_MS, PRESENCE_STREAM, decode_presence
-from pravechat.core.probe import parse_controller_uri, tcp_reachable
-from pravechat.core.process import exit_process
-from pravechat.core.protocol import ChatMessage, Skipped
+from pravechat.core.presence import (
+    PRESENCE_RETENTION_MS,
+    PRESENCE_STREAM,
+    Presence,
+    decode_presence,
+)
+from pravechat.core.protocol import ChatMessage, Skipped, SkipReason
 from pravechat.core.recent import RecentIds
-from pravechat.core.transport import READER_ID, Transport, TransportError, binding, read_slice
-from pravechat.core.transport import single_offset as offset_of
+from pravechat.core.server_watch import server_lost
+from pravechat.core.transport import (
+    READER_ID,
+    Transport,
+    TransportError,
+    binding,
+    decode_events,
+)
 
 log = logging.getLogger("pravechat.room_reader")
 
 DEDUPE_WINDOW = 100_000
-WATCH_EVERY = 1.0
-"""Seconds between checks that the controller still takes connections."""
-STOP_COMMAND = b"stop\n"
-STOP_GRACE = 5
-"""Seconds a stopping reader has to go offline before it is ended: a parent that quit does
-not wait for it, and the binding can stall for 30 s. Its log then says ``Timeout (0:00:05)!``
-with where it was stuck."""
+QUEUE_LIMIT = 10_000
+"""Items waiting for the session: past this the reader waits (and Pravega keeps the rest)."""
+OFFLINE_TIMEOUT = 5.0
+"""Seconds a stopping reader has to go offline; past it the reader is left to the next join
+(which takes it offline at its last saved position)."""
 
 
 @dataclass(frozen=True)
 class ReaderArgs:
-    controller: str
-    scope: str
     user: str
     room: str
     scrollback: int
@@ -71,200 +67,193 @@ class ReaderArgs:
     server lost starts at the head of the room (everything in it came after the loss)."""
 
 
-class _Output:
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
-
-    def line(self, item: dict[str, Any]) -> None:
-        self._stream.write(json.dumps(item, ensure_ascii=False).encode() + b"\n")
-
-    def message(self, key: str, message: ChatMessage, **extra: Any) -> None:
-        self._stream.write(
-            b'{"' + key.encode() + b'":' + message.to_json().encode()
-            + b"".join(f',"{k}":{json.dumps(v)}'.encode() for k, v in extra.items())
-            + b"}\n"
-        )  # fmt: skip
-
-    def flush(self) -> None:
-        self._stream.flush()
+@dataclass(frozen=True)
+class Opened:
+    born: str | None
 
 
-def _leave_like_a_crash(out: _Output, error: TransportError) -> NoReturn:
-    """The server is lost. Going offline needs it and can block for a minute: say why and
-    exit at once. The session rejoins, and drops what Pravega delivers again by id."""
-    out.line({"error": str(error)})
-    out.flush()
-    exit_process(1)
+@dataclass(frozen=True)
+class History:
+    message: ChatMessage
 
 
-def _hold_reader_lock(files: Path) -> None:
-    """Wait for an earlier reader of this room to exit (it has STOP_GRACE once told to
-    stop), then hold the lock until this process exits, when the kernel releases it."""
-    handle = Path(f"{files}.reader.lock").open("w")  # noqa: SIM115 (held for life)
-    deadline = time.monotonic() + STOP_GRACE + 1
-    while True:
+@dataclass(frozen=True)
+class Ready:
+    skipped: Counter[SkipReason]
+
+
+@dataclass(frozen=True)
+class Arrived:
+    message: ChatMessage
+    unread: bool
+
+
+@dataclass(frozen=True)
+class Dropped:
+    reason: SkipReason
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: str
+
+
+@dataclass(frozen=True)
+class PresenceSeen:
+    presence: Presence
+
+
+Item = Opened | History | Ready | Arrived | Dropped | Failed | PresenceSeen
+
+
+class RoomReader:
+    """Reads one room for one user until :meth:`stop`; see the module's docstring."""
+
+    def __init__(self, transport: Transport, args: ReaderArgs) -> None:
+        self.transport = transport
+        self.args = args
+        self.items: asyncio.Queue[Item | None] = asyncio.Queue(QUEUE_LIMIT)
+        self._reader: _pravega.Reader | None = None
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def start(cls, transport: Transport, args: ReaderArgs) -> "RoomReader":
+        reader = cls(transport, args)
+        reader._task = asyncio.get_running_loop().create_task(reader._run())
+        return reader
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def _run(self) -> None:
+        serve = self._serve_presence if self.args.presence else self._serve
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise TransportError(
-                    f"an earlier reader of this room is still running (its lock: {handle.name})"
-                ) from None
-            time.sleep(0.05)
-    _held.append(handle)
+            await serve()
+        except TransportError as error:
+            await self.items.put(Failed(str(error)))
+        finally:
+            await self.items.put(None)
 
+    async def _put(self, item: Item) -> None:
+        await self.items.put(item)
 
-_held: list[IO[str]] = []
-
-
-async def serve(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
-    """Join the room, write its history, then pass on live messages until ``stop``."""
-    user, room = validate_user(args.user), normalize_room(args.room)
-    _hold_reader_lock(session_files(args.scope, room, user))
-    transport = Transport.connect(args.controller, args.scope, probe=False)
-    stream = room_stream(room)
-    transport.create_stream(stream)
-    born = transport.birth_mark(stream)
-    with binding(f"opening {user}'s reader group on {room}"):
-        # An existing group keeps its position; a new user starts at the tail.
+    async def _serve(self) -> None:
+        """Join the room, pass on its history, then live messages until stopped."""
+        args, transport = self.args, self.transport
+        user, room = validate_user(args.user), normalize_room(args.room)
+        stream = room_stream(room)
         group_name = reader_group_name(user, room)
-        from_tail = not args.resume
-        group = transport.manager.create_reader_group(
-            group_name, transport.scope, stream, from_tail
-        )
-        # A reader left online by a crashed process: give its segment back first.
-        group.reader_offline(READER_ID)
-        boundary = offset_of(group.get_streamcut(), stream)
-    out.line({"opened": group_name, "born": born})
-    out.flush()
-    unread_before = 0 if args.resume else transport.tail_offset(stream)
-    history, skipped = await transport.read_until(stream, boundary, args.scrollback)
-    recent = RecentIds(DEDUPE_WINDOW)
-    for message in history:
-        recent.first_time(message.id)
-        out.message("history", message)
-    out.line({"ready": {"skipped": {str(k): v for k, v in skipped.items()}}})
-    out.flush()
-    with binding(f"creating {user}'s reader on {room}"):
-        reader = group.create_reader(READER_ID)
-    log.info("joined %s as %s: %d history messages", room, user, len(history))
-    try:
-        while not stop.is_set():
-            try:
-                events = await read_slice(reader, stream, cancelled=stop.is_set)
-            except TransportError as error:
-                _leave_like_a_crash(out, error)
-            for event in events:
+
+        def open_group() -> tuple[_pravega.Group, str | None, int, int]:
+            transport.create_stream(stream)
+            born = transport.birth_mark(stream)
+            # An existing group keeps its position; a new user starts at the tail.
+            start: Literal["head", "tail"] = "head" if args.resume else "tail"
+            with binding(f"opening {user}'s reader group on {room}"):
+                group = transport.client.reader_group(transport.scope, group_name, stream, start)
+                for left_behind in group.online_readers():
+                    group.reader_offline(left_behind)
+                boundary = group.position()
+            tail = boundary if args.resume else transport.tail_offset(stream)
+            return group, born, boundary, tail
+
+        group, born, boundary, unread_before = await off_loop(open_group)
+        await self._put(Opened(born))
+        history, skipped = await transport.read_until(stream, boundary, args.scrollback)
+        recent = RecentIds(DEDUPE_WINDOW)
+        for message in history:
+            recent.first_time(message.id)
+            await self._put(History(message))
+        await self._put(Ready(skipped))
+        with binding(f"creating {user}'s reader on {room}"):
+            self._reader = await off_loop(group.reader, f"{READER_ID}-{uuid.uuid4().hex[:12]}")
+        log.info("joined %s as %s: %d history messages", room, user, len(history))
+        lost = server_lost(transport.uri)
+        while not self._stopping:
+            with binding(f"reading {room}"):
+                raw = await self._acquire(lost)
+            if self._stopping:  # nobody will show these: give them back unread
+                with binding(f"giving back a slice of {room}"):
+                    await off_loop(self._reader.release, True)
+                break
+            for event in decode_events(raw):
                 if isinstance(event.decoded, Skipped):
-                    out.line({"skipped": str(event.decoded.reason)})
+                    await self._put(Dropped(event.decoded.reason))
                 elif recent.first_time(event.decoded.id):
-                    out.message("message", event.decoded, unread=event.offset < unread_before)
-            out.flush()
-    finally:
-        # Only now, with no acquire pending, is going offline safe.
-        log.info("stopping: reader going offline")
-        with binding(f"closing {user}'s reader on {room}"):
-            reader.reader_offline()
-        log.info("reader offline")
+                    unread = event.offset < unread_before
+                    await self._put(Arrived(event.decoded, unread))
+            with binding(f"releasing a slice of {room}"):
+                await off_loop(self._reader.release)
 
+    async def _serve_presence(self) -> None:
+        """Pass on presence events from now on, through a temporary reader group."""
+        transport = self.transport
+        group_name = f"tmp-{uuid.uuid4().hex}"
 
-async def serve_presence(args: ReaderArgs, out: _Output, stop: asyncio.Event) -> None:
-    """Pass on presence events from now on, through a temporary reader group."""
-    transport = Transport.connect(args.controller, args.scope, probe=False)
-    stream = transport.ensure_stream(PRESENCE_STREAM, PRESENCE_RETENTION_MS)
-    group_name = f"tmp-{uuid.uuid4().hex}"
-    with binding("opening the presence stream"):
-        group = transport.manager.create_reader_group(group_name, transport.scope, stream, True)
-        reader = group.create_reader(READER_ID)
-    out.line({"ready": {"skipped": {}}})
-    out.flush()
-    try:
-        while not stop.is_set():
-            try:
+        def open_group() -> _pravega.Group:
+            stream = transport.ensure_stream(PRESENCE_STREAM, PRESENCE_RETENTION_MS)
+            with binding("opening the presence stream"):
+                return transport.client.reader_group(transport.scope, group_name, stream, "tail")
+
+        group = await off_loop(open_group)
+        try:
+            with binding("opening the presence stream"):
+                self._reader = await off_loop(group.reader, READER_ID)
+            await self._put(Ready(Counter()))
+            lost = server_lost(transport.uri)
+            while not self._stopping:
                 with binding("reading presence"):
-                    segment_slice = await reader.get_segment_slice_async()
-            except TransportError as error:
-                _leave_like_a_crash(out, error)
+                    raw = await self._acquire(lost)
+                    await off_loop(self._reader.release)
+                for _, data in raw:
+                    if (presence := decode_presence(data)) is not None:
+                        await self._put(PresenceSeen(presence))
+        finally:
+            with contextlib.suppress(TransportError), binding("deleting the presence group"):
+                await off_loop(transport.client.delete_reader_group, transport.scope, group_name)
+
+    async def _acquire(self, lost: asyncio.Event) -> list[tuple[int, bytes]]:
+        """The next slice's events, unless the server goes away first (then the reader is
+        abandoned, like a crash's: the next join takes it offline)."""
+        reader = self._reader
+        assert reader is not None
+        acquiring = asyncio.ensure_future(off_loop(reader.acquire))
+        noticing = asyncio.ensure_future(lost.wait())
+        try:
+            await asyncio.wait({acquiring, noticing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            noticing.cancel()
+        if not acquiring.done():
+            reader.interrupt()
+            self._reader = None
+            raise TransportError(f"the server at {self.transport.uri} went away")
+        return acquiring.result()
+
+    async def stop(self) -> None:
+        """Stop reading and go offline, saving the position read up to. A reader that cannot
+        go offline within OFFLINE_TIMEOUT (the server is away) is left for the next join."""
+        self._stopping = True
+        if self._reader is not None:
+            self._reader.interrupt()
+        if self._task is not None:
+            if self._reader is None:  # still joining: nothing read yet to save
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._drain_until_done()), OFFLINE_TIMEOUT)
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
             try:
-                for event in segment_slice:
-                    if (presence := decode_presence(event.data())) is not None:
-                        out.line({"presence": presence.model_dump(mode="json")})
-            finally:
-                with binding("releasing presence"):
-                    reader.release_segment(segment_slice)
-            out.flush()
-    finally:
-        with binding("closing the presence reader"):
-            reader.reader_offline()
-            transport.manager.delete_reader_group(group_name, transport.scope)
+                with binding("going offline"):
+                    await asyncio.wait_for(off_loop(reader.offline), OFFLINE_TIMEOUT)
+            except (TransportError, TimeoutError) as error:
+                log.warning("%s: reader not taken offline: %s", self.args.room, error)
 
-
-async def watch_server(controller: str, out: _Output, stop: asyncio.Event) -> None:
-    """Leave once the controller stops taking connections.
-
-    An idle reader does not notice a lost server: its pending read just waits (seen with a
-    restarted standalone, whose reader group was gone when it came back). A TCP connect every
-    WATCH_EVERY seconds notices, in a thread, without the binding.
-    """
-    address = parse_controller_uri(controller)
-    while not stop.is_set():
-        await asyncio.sleep(WATCH_EVERY)
-        up = await asyncio.to_thread(tcp_reachable, address.host, address.port, WATCH_EVERY)
-        if not up and not stop.is_set():
-            _leave_like_a_crash(out, TransportError(f"the server at {address.uri} went away"))
-
-
-async def _main(args: ReaderArgs) -> int:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-
-    def stopping() -> None:
-        if not stop.is_set():
-            # faulthandler's watchdog is a C thread: it ends the process even while a blocking
-            # call holds the GIL, writing where each thread was to the log (stderr).
-            faulthandler.dump_traceback_later(STOP_GRACE, exit=True)
-        stop.set()
-
-    def on_stdin() -> None:
-        data = os.read(sys.stdin.fileno(), 4096)
-        if STOP_COMMAND in data or (not data and stop.is_set()):
-            log.info("stop requested")
-            stopping()
-            loop.remove_reader(sys.stdin.fileno())
-        elif not data:  # EOF without "stop": the parent died. Crash alike, saving nothing:
-            exit_process(3)  # what it never showed is redelivered to the next session.
-
-    loop.add_reader(sys.stdin.fileno(), on_stdin)
-    loop.add_signal_handler(signal.SIGTERM, stopping)
-    # The protocol gets its own descriptor; anything else written to stdout (the binding's
-    # Rust logs) goes to stderr, the session's log file.
-    out = _Output(os.fdopen(os.dup(sys.stdout.fileno()), "wb"))
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    watcher = loop.create_task(watch_server(args.controller, out, stop))
-    try:
-        await (serve_presence if args.presence else serve)(args, out, stop)
-    except TransportError as error:
-        out.line({"error": str(error)})
-        out.flush()
-        return 1
-    except BrokenPipeError:
-        return 0
-    finally:
-        watcher.cancel()
-    return 0
-
-
-def main() -> None:
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
-    )
-    # Ctrl-C reaches the whole foreground process group: let the parent decide when to stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    owner_only()
-    args = ReaderArgs(**json.loads(sys.argv[1]))
-    exit_process(asyncio.run(_main(args)))
-
-
-if __name__ == "__main__":
-    main()
+    async def _drain_until_done(self) -> None:
+        """Empty the queue (nobody reads it any more) until the task has ended."""
+        assert self._task is not None
+        while not self._task.done():
+            while not self.items.empty():
+                self.items.get_nowait()
+            await asyncio.sleep(0.01)

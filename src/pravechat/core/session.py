@@ -3,12 +3,10 @@
 import asyncio
 import contextlib
 import fcntl
-import json
 import logging
-import sys
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Protocol, Self
 
@@ -17,12 +15,20 @@ from pravechat.core.paths import private_dir, session_files
 from pravechat.core.probe import controller_answers
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, decode_event, new_message
 from pravechat.core.recent import RecentIds
-from pravechat.core.room_reader import STOP_COMMAND, ReaderArgs
+from pravechat.core.room_reader import (
+    Arrived,
+    Dropped,
+    Failed,
+    History,
+    Opened,
+    ReaderArgs,
+    Ready,
+    RoomReader,
+)
 from pravechat.core.transport import DEFAULT_SCROLLBACK, RoomWriter, Transport, TransportError
 
-_LINE_LIMIT = 1 << 20
-_JOIN_STAGE_TIMEOUT = 8.0
-_JOIN_ATTEMPTS = 3
+_JOIN_TIMEOUT = 30.0
+"""Seconds a join may take to open the user's reader group before it is given up."""
 _RETRY_FIRST, _RETRY_MAX = 0.5, 5.0
 """Seconds between reconnection attempts: doubling from the first to the most."""
 _PROBE_TIMEOUT = 5.0
@@ -31,10 +37,6 @@ _CLOSE_DRAIN = 2.0
 _DEDUPE_WINDOW = 10_000
 """Message ids remembered across reader restarts, to drop Pravega's redeliveries."""
 log = logging.getLogger("pravechat.session")
-_STOP_TIMEOUT = 3.0
-"""How long close() lets the reader go offline: normally ~1 s (its pending slice), but the
-binding's reader_offline sometimes stalls for its 30 s request timeout. Past this the reader
-is killed: the next join recovers it, and the seen log keeps its redelivered messages read."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class ChatSession(Protocol):
 
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
 
-    async def close(self, detach: bool = False) -> None: ...
+    async def close(self) -> None: ...
 
     def keep_unsent(self) -> None: ...
 
@@ -115,14 +117,6 @@ def _lock(path: Path, user: str, room: str) -> IO[str]:
     return handle
 
 
-def _last_line(path: Path) -> str:
-    try:
-        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
-    except OSError:
-        return ""
-    return lines[-1][:300] if lines else ""
-
-
 def _load_outbox(path: Path) -> list[ChatMessage]:
     """Messages a previous session could not send; the file is taken (removed)."""
     try:
@@ -134,52 +128,6 @@ def _load_outbox(path: Path) -> list[ChatMessage]:
     return [message for message in decoded if isinstance(message, ChatMessage)]
 
 
-async def spawn_reader(args: ReaderArgs, log: Path) -> "asyncio.subprocess.Process":
-    """Start a reader process (room_reader.py); its stderr goes to ``log``."""
-    with log.open("ab") as log_file:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "pravechat.core.room_reader", json.dumps(asdict(args)),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=log_file, limit=_LINE_LIMIT,
-        )  # fmt: skip
-
-
-STALLED_OFFLINE = "reader did not go offline in time: killed; the next join recovers it"
-_draining: set["asyncio.Task[None]"] = set()
-"""Detached readers' output being drained (the loop keeps only weak references to tasks)."""
-
-
-async def stop_reader(
-    process: "asyncio.subprocess.Process", log_path: Path, detach: bool = False
-) -> None:
-    """Ask a reader process to stop (it goes offline), draining its output; kill it past
-    _STOP_TIMEOUT, saying so in its log. ``detach``: return at once and let it finish on its
-    own (a quitting app): it saves the position within its STOP_GRACE, or dies trying."""
-    assert process.stdin is not None and process.stdout is not None
-    if process.returncode is not None:
-        return
-    process.stdin.write(STOP_COMMAND)
-    process.stdin.close()
-    stdout = process.stdout
-
-    async def drain() -> None:  # a reader blocked on a full pipe could not stop
-        while await stdout.read(1 << 16):
-            pass
-
-    if detach:  # draining still, while this process lives (a /leave, not a quit)
-        task = asyncio.get_running_loop().create_task(drain())
-        _draining.add(task)
-        task.add_done_callback(_draining.discard)
-        return
-    try:
-        await asyncio.wait_for(asyncio.gather(drain(), process.wait()), _STOP_TIMEOUT)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        with log_path.open("a") as log_file:
-            log_file.write(f"{STALLED_OFFLINE}\n")
-
-
 @dataclass
 class _Outgoing:
     message: ChatMessage
@@ -189,8 +137,8 @@ class _Outgoing:
 class RoomSession:
     """Join with :meth:`open`; iterate for deliveries; :meth:`close` saves the position.
 
-    It rides out a lost server: its reader process dies with the connection, and the
-    session starts another until the server is back, saying so through :attr:`on_status`.
+    It rides out a lost server: its reader ends with the connection, and the session
+    starts another until the server is back, saying so through :attr:`on_status`.
     What is sent meanwhile waits in an outbox, in order, and goes out once, when it can.
     """
 
@@ -199,7 +147,7 @@ class RoomSession:
         transport: Transport,
         args: ReaderArgs,
         writer: RoomWriter,
-        process: "asyncio.subprocess.Process",
+        reader: RoomReader,
         history: list[ChatMessage],
         skipped: Counter[SkipReason],
         files: Path,
@@ -217,7 +165,7 @@ class RoomSession:
         self._transport = transport
         self._args = args
         self._writer = writer
-        self._process = process
+        self._reader = reader
         self._files = files
         self._lock = lock
         self._seen = SeenLog(Path(f"{files}.seen"))
@@ -247,82 +195,51 @@ class RoomSession:
         files = session_files(transport.scope, room, user)
         private_dir(files.parent)
         lock = _lock(Path(f"{files}.lock"), user, room)
-        args = ReaderArgs(transport.uri, transport.scope, user, room, scrollback)
+        args = ReaderArgs(user, room, scrollback)
         try:
             writer = await transport.open_writer(room)
-            process, opened = await cls._start_reader(args, files)
-            history, skipped = await cls._history_or_kill(process, files)
+            reader, opened = await cls._start_reader(transport, args)
+            history, skipped = await cls._history_or_stop(reader)
         except BaseException:
             lock.close()
             raise
-        born = opened.get("born")
-        return cls(transport, args, writer, process, history, skipped, files, lock, born)
+        return cls(transport, args, writer, reader, history, skipped, files, lock, opened.born)
 
     @staticmethod
-    async def _start_reader(
-        args: ReaderArgs, files: Path
-    ) -> tuple["asyncio.subprocess.Process", dict[str, object]]:
-        """Start the reader and wait until it holds the user's reader group.
-
-        The binding's blocking calls now and then stall for its 30 s request timeout (seen in
-        CI: a join that never got past the reader group). A reader that has not opened the
-        group within _JOIN_STAGE_TIMEOUT is killed and started again.
-        """
-        for attempt in range(1, _JOIN_ATTEMPTS + 1):
-            process = await spawn_reader(args, Path(f"{files}.log"))
-            assert process.stdout is not None
-            try:
-                line = await asyncio.wait_for(process.stdout.readline(), _JOIN_STAGE_TIMEOUT)
-            except BaseException as error:
-                process.kill()
-                await process.wait()
-                if not isinstance(error, TimeoutError):
-                    raise
-                log.warning("room reader stalled opening the group (attempt %d)", attempt)
-                continue
-            item = json.loads(line) if line.startswith(b"{") else {}
-            if "opened" in item:
-                return process, item
-            await process.wait()
-            detail = item.get("error") or _last_line(Path(f"{files}.log"))
-            raise TransportError(detail or f"the room reader exited ({process.returncode})")
-        raise TransportError(
-            f"Pravega did not open the reader group within {_JOIN_STAGE_TIMEOUT:.0f} s, "
-            f"{_JOIN_ATTEMPTS} times; is the server overloaded?"
-        )
-
-    @classmethod
-    async def _history_or_kill(
-        cls, process: "asyncio.subprocess.Process", files: Path
-    ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
-        """The history, or the reader is killed (a join given up, or cancelled by a /leave):
-        like a crash, nothing it read is marked read, and its lock on the room goes."""
+    async def _start_reader(transport: Transport, args: ReaderArgs) -> tuple[RoomReader, Opened]:
+        """Start a reader and wait until it holds the user's reader group."""
+        reader = RoomReader.start(transport, args)
         try:
-            return await cls._read_history(process, files)
-        except BaseException:
-            if process.returncode is None:
-                process.kill()
+            first = await asyncio.wait_for(reader.items.get(), _JOIN_TIMEOUT)
+        except BaseException as error:
+            await reader.stop()
+            if isinstance(error, TimeoutError):
+                raise TransportError(
+                    f"Pravega did not open the reader group within {_JOIN_TIMEOUT:.0f} s; "
+                    "is the server overloaded?"
+                ) from None
             raise
+        if isinstance(first, Opened):
+            return reader, first
+        await reader.stop()
+        raise TransportError(first.error if isinstance(first, Failed) else "the reader ended")
 
     @staticmethod
-    async def _read_history(
-        process: "asyncio.subprocess.Process", files: Path
-    ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
-        assert process.stdout is not None
+    async def _history_or_stop(reader: RoomReader) -> tuple[list[ChatMessage], Counter[SkipReason]]:
+        """The history, or the reader is stopped (a join given up, or cancelled by a /leave)."""
         history: list[ChatMessage] = []
-        while line := await process.stdout.readline():
-            item = json.loads(line)
-            if "history" in item:
-                history.append(ChatMessage.from_trusted(item["history"]))
-            elif "ready" in item:
-                skipped = Counter({SkipReason(k): v for k, v in item["ready"]["skipped"].items()})
-                return history, skipped
-            elif "error" in item:
-                await process.wait()
-                raise TransportError(item["error"])
-        await process.wait()
-        detail = _last_line(Path(f"{files}.log")) or f"exit status {process.returncode}"
-        raise TransportError(f"the room reader stopped while joining: {detail}")
+        try:
+            while (item := await reader.items.get()) is not None:
+                if isinstance(item, History):
+                    history.append(item.message)
+                elif isinstance(item, Ready):
+                    return history, item.skipped
+                elif isinstance(item, Failed):
+                    raise TransportError(item.error)
+            raise TransportError("the room reader stopped while joining")
+        except BaseException:
+            await reader.stop()
+            raise
 
     # --- reading, and reconnecting -------------------------------------------------------
 
@@ -343,22 +260,17 @@ class RoomSession:
 
     async def _pump_reader(self) -> str:
         """Pass the reader's deliveries on until it ends; returns why it ended."""
-        stdout = self._process.stdout
-        assert stdout is not None
         failure = ""
-        while line := await stdout.readline():
-            item = json.loads(line)
-            if "message" in item:
-                message = ChatMessage.from_trusted(item["message"])
-                if self._recent.first_time(message.id):
-                    unread = item["unread"] and message.id not in self._seen.ids
-                    await self._queue.put(Delivery(message, unread))
-            elif "skipped" in item:
-                self.skipped[SkipReason(item["skipped"])] += 1
-            elif "error" in item:
-                failure = item["error"]
-        await self._process.wait()
-        return failure or _last_line(Path(f"{self._files}.log")) or "the room reader exited"
+        while (item := await self._reader.items.get()) is not None:
+            if isinstance(item, Arrived):
+                if self._recent.first_time(item.message.id):
+                    unread = item.unread and item.message.id not in self._seen.ids
+                    await self._queue.put(Delivery(item.message, unread))
+            elif isinstance(item, Dropped):
+                self.skipped[item.reason] += 1
+            elif isinstance(item, Failed):
+                failure = item.error
+        return failure or "the room reader ended"
 
     async def _reconnect(self, why: str) -> None:
         """Start readers until one rejoins: no history, and the group's saved position."""
@@ -369,22 +281,23 @@ class RoomSession:
         while True:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _RETRY_MAX)
-            uri = self._args.controller
+            uri = self._transport.uri
             if not await asyncio.to_thread(controller_answers, uri, _PROBE_TIMEOUT):
                 continue
+            await self._reader.stop()  # the one the server's loss ended: never read again
             args = replace(self._args, scrollback=0, resume=True)
             try:
-                process, opened = await self._start_reader(args, self._files)
-                await self._history_or_kill(process, self._files)
+                reader, opened = await self._start_reader(self._transport, args)
+                await self._history_or_stop(reader)
             except TransportError as error:
                 log.warning("rejoining %s failed: %s", self.room, error)
                 continue
             break
-        self._process = process
+        self._reader = reader
         self._connected.set()
         notice = f"reconnected to #{self.room}"
-        if opened.get("born") != self._born:
-            self._born = opened.get("born")
+        if opened.born != self._born:
+            self._born = opened.born
             notice += (
                 ": the server had lost this room (it restarted without durable storage), "
                 "so it was created again and starts empty"
@@ -502,10 +415,9 @@ class RoomSession:
                 item.acknowledged.set_exception(failure)
         self._outbox.clear()
 
-    async def close(self, detach: bool = False) -> None:
+    async def close(self) -> None:
         """Send what is queued (waiting at most _CLOSE_DRAIN s, saving what is left for the
-        next session), stop the reader (it goes offline, saving the position). ``detach``:
-        do not wait for the reader to finish going offline (see :func:`stop_reader`)."""
+        next session), stop the reader (it goes offline, saving the position)."""
         if self._closed:
             return
         try:
@@ -518,7 +430,7 @@ class RoomSession:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._save_outbox()
-            await stop_reader(self._process, Path(f"{self._files}.log"), detach)
+            await self._reader.stop()
             if drained:
                 await self._writer.flush()
         finally:

@@ -89,7 +89,7 @@ class PresenceLike(Protocol):
 
     def events(self) -> AsyncIterator[Presence]: ...
 
-    async def close(self, detach: bool = False) -> None: ...
+    async def close(self) -> None: ...
 
 
 Connector = Callable[[str], Awaitable[ChatSession]]
@@ -401,7 +401,7 @@ class PravechatApp(App[None]):
                 await self.presence.leave(room)
         self.workers.cancel_group(self, f"room:{room}")
         if view.session is not None:
-            await view.session.close(detach=True)  # its reader saves the place on its own
+            await view.session.close()  # its reader goes offline, saving the place
         await view.log.remove()
         self._offer_rooms()
 
@@ -809,9 +809,8 @@ class PravechatApp(App[None]):
             self._exit_renderables.clear()  # Textual would print the traceback at exit
 
     async def action_quit(self) -> None:
-        """Close every session at once: queued lines are sent or saved, and each reader is
-        told to go offline, saving the position. The readers finish that on their own (about
-        a second), so the screen closes without waiting for them."""
+        """Close every session at once: queued lines are sent or saved, and each reader goes
+        offline, saving the position (its pending read is interrupted: tens of ms)."""
         if self._quitting:
             return
         self._quitting = True
@@ -820,9 +819,9 @@ class PravechatApp(App[None]):
         for view in views:
             self.workers.cancel_group(self, f"room:{view.name}")
         self.workers.cancel_group(self, "presence")
-        closing = [v.session.close(detach=True) for v in views if v.session is not None]
+        closing = [v.session.close() for v in views if v.session is not None]
         if self.presence is not None:
-            closing.append(self.presence.close(detach=True))
+            closing.append(self.presence.close())
         results = await asyncio.gather(*closing, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, PravechatError):
