@@ -33,7 +33,7 @@ SMOKE: dict[str, list[str]] = {
     "ingest": ["--burst", "300"],
     "startup": ["--history", "0", "200", "--runs", "1"],
     "core_path": ["--messages", "50", "--latency", "20", "--interval", "0"],
-    "rooms": ["--rooms", "2"],
+    "rooms": ["--rooms", "2", "--history", "5"],
     "presence": ["--joins", "2", "--no-vanish"],
 }
 TITLES = {

@@ -8,7 +8,8 @@
 A receiver stamps a message when the screen has been refreshed with it on the log. A sender
 pastes each line into the input and presses Enter, as a person would, from START_NS on. A
 client says when it is ready (joined, history shown, and ``UNREAD`` missed messages on
-screen), then stays until SIGTERM so that its memory can be measured.
+screen, or as many as it loads when it says it missed more than it loads), then stays until
+SIGTERM so that its memory can be measured.
 """
 
 import asyncio
@@ -36,10 +37,14 @@ class ObservedApp(PravechatApp):
     unread_shown = 0
     history_shown = -1
     """Messages of history on screen once joined; -1 until then."""
+    missed = 0
+    """Unread messages the session said it did not load (an estimate), if any."""
     files_ready = False
+    history_limit = 1000
     recorder: Recorder
 
     def on_joined(self, event: Joined) -> None:
+        self.missed = getattr(event.session, "missed", 0)  # versions before 0.3 load all
         self.call_after_refresh(self._shown_joined, len(event.session.history))
 
     def on_delivered(self, event: Delivered) -> None:
@@ -65,10 +70,11 @@ class ObservedApp(PravechatApp):
             self.exit()
 
     def _maybe_ready(self) -> None:
-        if self.history_shown >= 0 and self.unread_shown >= self.expect_unread:
+        loaded = min(self.expect_unread, self.history_limit) if self.missed else self.expect_unread
+        if self.history_shown >= 0 and self.unread_shown >= loaded:
             self.files_ready = True
             self.files.ready(ready_ns=now_ns(), history=self.history_shown,
-                             unread=self.unread_shown)  # fmt: skip
+                             unread=self.unread_shown, missed=self.missed)  # fmt: skip
 
     async def _type_phases(self) -> None:
         await asyncio.sleep(max(0.0, (self.start_ns - now_ns()) / 1e9))
@@ -90,6 +96,7 @@ def main(argv: list[str]) -> None:
     app = build_app(settings, Transport.connect(uri, scope), ObservedApp)
     assert isinstance(app, ObservedApp)
     app.files, app.role, app.recorder = files, role, Recorder()
+    app.history_limit = settings.history
     if role == "sender":
         app.start_ns, app.phases = int(rest[0]), [Phase.parse(spec) for spec in rest[1:]]
     app.expect_unread = int(rest[0]) if role == "client" else 0

@@ -21,6 +21,7 @@ class FakeSession:
         self.user = user
         self.room = room
         self.history = history or []
+        self.missed = 0
         self.sent: list[ChatMessage] = []
         self.closed = False
         self.incoming: asyncio.Queue[list[Delivery]] = asyncio.Queue()
@@ -81,6 +82,7 @@ class FakeChat:
     def __init__(self, user: str, history: list[ChatMessage] | None = None) -> None:
         self.user = user
         self.history = history or []
+        self.missed = 0
         self.sessions: list[FakeSession] = []
 
     async def connect(self, room: str) -> FakeSession:

@@ -458,3 +458,44 @@ async def test_send_from_a_pipe_sends_each_line_as_it_comes(
         assert sender.wait(timeout=30) == 0
     finally:
         sender.kill()
+
+
+async def test_a_returning_user_who_missed_much_gets_the_last_ones_and_an_estimate(
+    transport: Transport, sessions: list[RoomSession]
+) -> None:
+    """Past CATCH_UP_BYTES of unread, joining reads the end of the room only: the last N
+    as unread, the older count estimated, and the group moved to the tail."""
+    tim = await RoomSession.open(transport, "tim", "lobby", scrollback=50)
+    await tim.close()
+    writer = await transport.open_writer("lobby")
+    missed = [new_message("lobby", "alex", f"{n:05d} " + "x" * 400) for n in range(3000)]
+    await writer.send_batch(missed)  # about 1.5 MB
+    tim = await RoomSession.open(transport, "tim", "lobby", scrollback=50)
+    sessions.append(tim)
+    got = await _take(tim, 50)
+    assert [d.message.id for d in got] == [m.id for m in missed[-50:]]
+    assert all(d.unread for d in got) and tim.history == []
+    assert 2950 * 0.9 <= tim.missed <= 2950 * 1.1
+    await writer.send(after := new_message("lobby", "alex", "after"))
+    [live] = await _take(tim, 1)
+    assert live.message == after and not live.unread
+    await tim.close()
+    sessions.remove(tim)
+    again = await _join(transport, sessions, "tim")  # the group was moved: nothing unread
+    assert again.missed == 0 and again.history[-1] == after
+    await _nothing_more(again)
+
+
+async def test_a_message_written_twice_is_shown_once_in_history(
+    transport: Transport, pravega_uri: str, scope: str
+) -> None:
+    """A retried write puts the same id in the stream twice: history, as live reading,
+    shows it once."""
+    transport.ensure_room("lobby")
+    raw = _RawWriter(pravega_uri, scope)
+    twice = new_message("lobby", "alex", "once, please")
+    raw.write(twice.to_json())
+    raw.write(twice.to_json())
+    assert await transport.history("lobby") == [twice]
+    printed = run_cli("history", "lobby", f"--controller={pravega_uri}", f"--scope={scope}")
+    assert printed.stdout.count("once, please") == 1

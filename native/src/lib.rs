@@ -32,7 +32,7 @@ use pravega_client_config::ClientConfigBuilder;
 use pravega_client_retry::retry_policy::RetryWithBackoff;
 use pravega_client_shared::{
     CToken, Retention, RetentionType, ScaleType, Scaling, Scope, ScopedSegment, ScopedStream,
-    Stream, StreamConfiguration,
+    Segment, Stream, StreamConfiguration,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -555,6 +555,33 @@ impl Group {
         let group = self.inner.clone();
         block(py, async move {
             group.reader_offline(reader_id, None).await.map_err(text)
+        })
+    }
+
+    /// Move the group's position in its one-segment stream to `offset` (an event boundary):
+    /// a reader of a fresh id takes the segment and leaves at once, saying it read up to there.
+    /// No reader of the group may be online.
+    fn move_to(&self, py: Python<'_>, offset: i64) -> PyResult<()> {
+        let group = self.inner.clone();
+        block(py, async move {
+            let cut = group.get_streamcut().await;
+            let numbers: Vec<i64> = cut.segment_offset_map.keys().copied().collect();
+            let [number] = numbers.as_slice() else {
+                return Err(format!("expected a stream of one segment, found {}", numbers.len()));
+            };
+            let segment = ScopedSegment {
+                scope: cut.scoped_stream.scope.clone(),
+                stream: cut.scoped_stream.stream.clone(),
+                segment: Segment::from(*number),
+            };
+            let mover = format!("mover-{}", std::process::id());
+            let reader = group.create_reader(mover.clone()).await;
+            let moved = group
+                .reader_offline(mover, Some(HashMap::from([(segment.to_string(), offset)])))
+                .await
+                .map_err(text);
+            drop(reader); // already offline: its drop only finds that out
+            moved
         })
     }
 

@@ -15,6 +15,9 @@ from pravechat.core.presence import (
 from pravechat.core.room_reader import Failed, PresenceSeen, ReaderArgs, Ready, RoomReader
 from pravechat.core.transport import Transport, TransportError
 
+LEAVING_TIMEOUT = 1.0
+"""Seconds closing spends saying "left": past them, the others see a vanish instead."""
+
 
 class PresenceSession:
     """Announces ``user`` in ``rooms`` every HEARTBEAT seconds; iterate for all events."""
@@ -91,7 +94,8 @@ class PresenceSession:
         self._heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._heartbeat
-        for room in sorted(self.rooms):
-            with contextlib.suppress(TransportError):
-                await self.announce(room, "left")
+        with contextlib.suppress(TransportError, TimeoutError):
+            async with asyncio.timeout(LEAVING_TIMEOUT):  # the server may be away
+                for room in sorted(self.rooms):
+                    await self.announce(room, "left")
         await self._reader.stop()

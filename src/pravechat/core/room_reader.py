@@ -22,8 +22,9 @@ import contextlib
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 
 from pravechat import _pravega
 from pravechat.core.blocking import off_loop
@@ -41,15 +42,23 @@ from pravechat.core.transport import (
     READER_ID,
     Transport,
     TransportError,
+    Window,
     binding,
     decode_events,
 )
 
 log = logging.getLogger("pravechat.room_reader")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 DEDUPE_WINDOW = 100_000
 QUEUE_LIMIT = 10_000
 """Items waiting for the session: past this the reader waits (and Pravega keeps the rest)."""
+CATCH_UP_BYTES = 1 << 20
+"""A returning user's unread part of a room larger than this (a few thousand messages) is
+not read through: the last messages before the tail are shown as unread, how many older ones
+were missed is estimated, and the user's group moves to the tail. Joining then costs what is
+shown, however much was missed."""
 OFFLINE_TIMEOUT = 5.0
 """Seconds a stopping reader has to go offline; past it the reader is left to the next join
 (which takes it offline at its last saved position)."""
@@ -80,6 +89,8 @@ class History:
 @dataclass(frozen=True)
 class Ready:
     skipped: Counter[SkipReason]
+    missed: int = 0
+    """Unread messages before those delivered, not loaded (an estimate): see CATCH_UP_BYTES."""
 
 
 @dataclass(frozen=True)
@@ -161,12 +172,15 @@ class RoomReader:
 
         group, born, boundary, unread_before = await off_loop(open_group)
         await self._put(Opened(born))
-        history, skipped = await transport.read_until(stream, boundary, args.scrollback)
         recent = RecentIds(DEDUPE_WINDOW)
-        for message in history:
-            recent.first_time(message.id)
-            await self._put(History(message))
-        await self._put(Ready(skipped))
+        if unread_before - boundary > CATCH_UP_BYTES:
+            await self._catch_up(group, stream, boundary, unread_before, recent)
+        else:
+            history, skipped = await transport.read_until(stream, boundary, args.scrollback)
+            for message in history:
+                recent.first_time(message.id)
+                await self._put(History(message))
+            await self._put(Ready(skipped))
         with binding(f"creating {user}'s reader on {room}"):
             self._reader = await off_loop(group.reader, f"{READER_ID}-{uuid.uuid4().hex[:12]}")
         log.info("joined %s as %s: %d history messages", room, user, len(history))
@@ -176,7 +190,7 @@ class RoomReader:
                 raw = await self._acquire(lost)
             if self._stopping:  # nobody will show these: give them back unread
                 with binding(f"giving back a slice of {room}"):
-                    await off_loop(self._reader.release, True)
+                    await self._release(lost, give_back=True)
                 break
             for event in decode_events(raw):
                 if isinstance(event.decoded, Skipped):
@@ -185,7 +199,36 @@ class RoomReader:
                     unread = event.offset < unread_before
                     await self._put(Arrived(event.decoded, unread))
             with binding(f"releasing a slice of {room}"):
-                await off_loop(self._reader.release)
+                await self._release(lost)
+
+    async def _catch_up(
+        self, group: _pravega.Group, stream: str, boundary: int, tail: int, recent: RecentIds
+    ) -> None:
+        """Show the room's last messages, those from ``boundary`` on as unread, estimate the
+        unread ones before them, and move the user's group to ``tail``."""
+        transport, args = self.transport, self.args
+        window = await off_loop(transport.read_window_blocking, stream, tail, args.scrollback)
+        seen = Window([e for e in window.events if e.offset < boundary], 0, window.unreadable)
+        missed = 0
+        if window.events and window.start > boundary:
+            per_event = (tail - window.start) / len(window.events)
+            missed = round((window.start - boundary) / per_event)
+        history, skipped = seen.messages()
+        for message in history:
+            recent.first_time(message.id)
+            await self._put(History(message))
+        unread = [e for e in window.events if e.offset >= boundary]
+        for event in unread:
+            if isinstance(event.decoded, Skipped):
+                skipped[event.decoded.reason] += 1
+        await self._put(Ready(skipped, missed))
+        for event in unread:
+            if not isinstance(event.decoded, Skipped) and recent.first_time(event.decoded.id):
+                await self._put(Arrived(event.decoded, unread=True))
+
+        with binding(f"moving {args.user}'s reader group to the end of {args.room}"):
+            await off_loop(group.move_to, tail)
+        log.info("%s: caught up past about %d unread messages", args.room, missed)
 
     async def _serve_presence(self) -> None:
         """Pass on presence events from now on, through a temporary reader group."""
@@ -206,7 +249,7 @@ class RoomReader:
             while not self._stopping:
                 with binding("reading presence"):
                     raw = await self._acquire(lost)
-                    await off_loop(self._reader.release)
+                    await self._release(lost)
                 for _, data in raw:
                     if (presence := decode_presence(data)) is not None:
                         await self._put(PresenceSeen(presence))
@@ -215,21 +258,34 @@ class RoomReader:
                 await off_loop(transport.client.delete_reader_group, transport.scope, group_name)
 
     async def _acquire(self, lost: asyncio.Event) -> list[tuple[int, bytes]]:
-        """The next slice's events, unless the server goes away first (then the reader is
-        abandoned, like a crash's: the next join takes it offline)."""
+        """The next slice's events, unless the server goes away first."""
         reader = self._reader
         assert reader is not None
-        acquiring = asyncio.ensure_future(off_loop(reader.acquire))
+        return await self._unless_lost(lost, reader.acquire)
+
+    async def _release(self, lost: asyncio.Event, give_back: bool = False) -> None:
+        reader = self._reader
+        assert reader is not None
+        await self._unless_lost(lost, reader.release, give_back)
+
+    async def _unless_lost(
+        self, lost: asyncio.Event, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``call(*args)`` in a thread, unless the server goes away first: then the reader is
+        abandoned, as a crash would leave it (the next join takes it offline), and its call
+        left to end on its own."""
+        calling = asyncio.ensure_future(off_loop(call, *args, **kwargs))
         noticing = asyncio.ensure_future(lost.wait())
         try:
-            await asyncio.wait({acquiring, noticing}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({calling, noticing}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             noticing.cancel()
-        if not acquiring.done():
-            reader.interrupt()
+        if not calling.done():
+            if self._reader is not None:
+                self._reader.interrupt()
             self._reader = None
             raise TransportError(f"the server at {self.transport.uri} went away")
-        return acquiring.result()
+        return calling.result()
 
     async def stop(self) -> None:
         """Stop reading and go offline, saving the position read up to. A reader that cannot

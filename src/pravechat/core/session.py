@@ -56,6 +56,7 @@ class ChatSession(Protocol):
     user: str
     room: str
     history: list[ChatMessage]
+    missed: int
     on_status: StatusListener | None
 
     @property
@@ -160,6 +161,9 @@ class RoomSession:
         """Messages this user had already read, oldest first, up to the scrollback limit."""
         self.skipped = skipped
         """Events that were not valid messages, by reason."""
+        self.missed = 0
+        """Unread messages older than those delivered, not loaded (an estimate): a user
+        who missed more than a few thousand gets the last ones (room_reader.CATCH_UP_BYTES)."""
         self.on_status: StatusListener | None = None
         self.state = "connected"
         self._transport = transport
@@ -199,11 +203,15 @@ class RoomSession:
         try:
             writer = await transport.open_writer(room)
             reader, opened = await cls._start_reader(transport, args)
-            history, skipped = await cls._history_or_stop(reader)
+            history, ready = await cls._history_or_stop(reader)
         except BaseException:
             lock.close()
             raise
-        return cls(transport, args, writer, reader, history, skipped, files, lock, opened.born)
+        session = cls(
+            transport, args, writer, reader, history, ready.skipped, files, lock, opened.born
+        )
+        session.missed = ready.missed
+        return session
 
     @staticmethod
     async def _start_reader(transport: Transport, args: ReaderArgs) -> tuple[RoomReader, Opened]:
@@ -225,7 +233,7 @@ class RoomSession:
         raise TransportError(first.error if isinstance(first, Failed) else "the reader ended")
 
     @staticmethod
-    async def _history_or_stop(reader: RoomReader) -> tuple[list[ChatMessage], Counter[SkipReason]]:
+    async def _history_or_stop(reader: RoomReader) -> tuple[list[ChatMessage], Ready]:
         """The history, or the reader is stopped (a join given up, or cancelled by a /leave)."""
         history: list[ChatMessage] = []
         try:
@@ -233,7 +241,7 @@ class RoomSession:
                 if isinstance(item, History):
                     history.append(item.message)
                 elif isinstance(item, Ready):
-                    return history, item.skipped
+                    return history, item
                 elif isinstance(item, Failed):
                     raise TransportError(item.error)
             raise TransportError("the room reader stopped while joining")

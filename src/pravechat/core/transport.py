@@ -90,6 +90,32 @@ class Event:
     decoded: ChatMessage | Skipped
 
 
+@dataclass(frozen=True)
+class Window:
+    """Events read as bytes from a room (Transport.read_window_blocking)."""
+
+    events: list[Event]
+    start: int
+    """Where the first of them starts (the window's end when there are none)."""
+    unreadable: bool
+    """No start in the window chained to its end: a hostile writer's bytes, say."""
+
+    def messages(self) -> tuple[list[ChatMessage], Counter[SkipReason]]:
+        """The valid messages, each id once, and the rest counted by reason."""
+        skipped: Counter[SkipReason] = Counter()
+        if self.unreadable:
+            skipped[SkipReason.INVALID] += 1
+        kept: list[ChatMessage] = []
+        ids: set[str] = set()
+        for event in self.events:
+            if isinstance(event.decoded, Skipped):
+                skipped[event.decoded.reason] += 1
+            elif event.decoded.id not in ids:
+                ids.add(event.decoded.id)
+                kept.append(event.decoded)
+        return kept, skipped
+
+
 def decode_events(raw: list[tuple[int, bytes]]) -> list[Event]:
     return [
         Event(offset, offset + EVENT_HEADER_BYTES + len(data), decode_event(data))
@@ -205,47 +231,51 @@ class Transport:
 
     # --- history: the end of a room, read as bytes ----------------------------------------
 
-    def read_until_blocking(
-        self, stream: str, stop: int, limit: int
-    ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
-        """The messages among the last ``limit`` events that end at or before offset
-        ``stop`` (an event boundary), in order; events that are not valid messages are
-        counted, not shown. Blocking.
+    def read_window_blocking(self, stream: str, stop: int, limit: int) -> "Window":
+        """The last ``limit`` events that end at or before offset ``stop`` (an event
+        boundary), decoded, oldest first. Blocking.
 
         It reads a window of bytes ending at ``stop``, as large as ``limit`` events need
         (up to HISTORY_MAX_WINDOW): the cost is what is shown, not the room's age. An
         event larger than MAX_EVENT_BYTES is kept only as its size.
         """
-        skipped: Counter[SkipReason] = Counter()
         if stop <= 0 or limit <= 0:
-            return [], skipped
+            return Window([], stop, unreadable=False)
         head, _ = self.bounds(stream)
-        window = min(
+        size = min(
             HISTORY_MAX_WINDOW, max(HISTORY_FIRST_WINDOW, (limit + 1) * BYTES_PER_MESSAGE_GUESS)
         )
         while True:
-            start = max(head, stop - window)
+            start = max(head, stop - size)
             with binding(f"reading {stream}"):
                 data = self.client.read_bytes(self.scope, stream, start, stop)
             frames = frames_ending_at(data, start, start == head, MAX_EVENT_BYTES)
             del data
             enough = frames is not None and len(frames) > limit
-            if enough or start == head or window >= HISTORY_MAX_WINDOW:
+            if enough or start == head or size >= HISTORY_MAX_WINDOW:
                 break
-            window = min(HISTORY_MAX_WINDOW, window * 4)
-        if frames is None:
-            skipped[SkipReason.INVALID] += 1  # nothing in the window chains: unreadable
-            return [], skipped
+            size = min(HISTORY_MAX_WINDOW, size * 4)
+        if frames is None:  # nothing in the window chains: unreadable
+            return Window([], stop, unreadable=True)
         if start != head:
             frames = frames[1:]  # its start was found by chaining: it could be a false one
-        kept: list[ChatMessage] = []
-        for frame in frames[-limit:]:
-            decoded = decode_event(frame.data) if frame.data is not None else oversized(frame.size)
-            if isinstance(decoded, Skipped):
-                skipped[decoded.reason] += 1
-            else:
-                kept.append(decoded)
-        return kept, skipped
+        events = [
+            Event(
+                frame.offset,
+                frame.end,
+                decode_event(frame.data) if frame.data is not None else oversized(frame.size),
+            )
+            for frame in frames[-limit:]
+        ]
+        return Window(events, events[0].offset if events else stop, unreadable=False)
+
+    def read_until_blocking(
+        self, stream: str, stop: int, limit: int
+    ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
+        """The messages among :meth:`read_window_blocking`'s events, in order, each id once
+        (a retried write can put a message in the stream twice); events that are not valid
+        messages are counted, not shown. Blocking."""
+        return self.read_window_blocking(stream, stop, limit).messages()
 
     async def read_until(
         self, stream: str, stop: int, limit: int

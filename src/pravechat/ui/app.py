@@ -163,6 +163,11 @@ class RoomView:
         return self.log.unseen
 
 
+QUIT_TIMEOUT = 8.0
+"""Seconds quitting waits for the sessions to close (each bounds its own steps): a session
+stuck on a lost server is left as a crash would leave it, its redeliveries dropped by id."""
+
+
 class PravechatApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "pravechat"
@@ -421,6 +426,13 @@ class PravechatApp(App[None]):
         history = event.session.history
         view.log.add((message_entry(message, self.user) for message in history), seen=True)
         self._local(EntryKind.INFO, f"you are in #{event.room} as {self.user}", event.room)
+        if event.session.missed:
+            self._local(
+                EntryKind.INFO,
+                f"you missed about {event.session.missed:,} more messages before the unread "
+                "ones below: not loaded",
+                event.room,
+            )
         self.roster.update(Presence(user=self.user, room=event.room), time.monotonic())
         self._start_presence()
         if self.presence is not None:
@@ -822,7 +834,11 @@ class PravechatApp(App[None]):
         closing = [v.session.close() for v in views if v.session is not None]
         if self.presence is not None:
             closing.append(self.presence.close())
-        results = await asyncio.gather(*closing, return_exceptions=True)
+        gathered = asyncio.gather(*closing, return_exceptions=True)
+        try:
+            results = await asyncio.wait_for(gathered, QUIT_TIMEOUT)
+        except TimeoutError:  # the server is away: Pravega keeps the last saved positions
+            results = []
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, PravechatError):
                 raise result
