@@ -472,6 +472,8 @@ async def test_a_returning_user_who_missed_much_gets_the_last_ones_and_an_estima
     await writer.send_batch(missed)  # about 1.5 MB
     tim = await RoomSession.open(transport, "tim", "lobby", scrollback=50)
     sessions.append(tim)
+    changes: list[object] = []
+    tim.on_status = changes.append
     got = await _take(tim, 50)
     assert [d.message.id for d in got] == [m.id for m in missed[-50:]]
     assert all(d.unread for d in got) and tim.history == []
@@ -479,6 +481,7 @@ async def test_a_returning_user_who_missed_much_gets_the_last_ones_and_an_estima
     await writer.send(after := new_message("lobby", "alex", "after"))
     [live] = await _take(tim, 1)
     assert live.message == after and not live.unread
+    assert changes == []  # read on, never lost and rejoined
     await tim.close()
     sessions.remove(tim)
     again = await _join(transport, sessions, "tim")  # the group was moved: nothing unread
@@ -499,3 +502,20 @@ async def test_a_message_written_twice_is_shown_once_in_history(
     assert await transport.history("lobby") == [twice]
     printed = run_cli("history", "lobby", f"--controller={pravega_uri}", f"--scope={scope}")
     assert printed.stdout.count("once, please") == 1
+
+
+async def test_what_was_delivered_but_never_shown_comes_back_after_leaving(
+    transport: Transport, sessions: list[RoomSession]
+) -> None:
+    """tim's screen never takes the messages his reader delivered (it closed first): the
+    reader goes offline where the first of them starts, so they are unread next time."""
+    alex = await _join(transport, sessions, "alex")
+    tim = await RoomSession.open(transport, "tim", "lobby")
+    said = [await alex.send(f"unseen {n}") for n in range(5)]
+    async with asyncio.timeout(30):
+        while tim._queue.qsize() < 5:  # delivered to the session, taken by nobody
+            await asyncio.sleep(0.05)
+    await tim.close()
+    tim = await _join(transport, sessions, "tim")
+    got = await _take(tim, 5)
+    assert [d.message for d in got] == said and all(d.unread for d in got)

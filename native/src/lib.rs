@@ -27,6 +27,7 @@ use pravega_client::event::reader::SegmentSlice;
 use pravega_client::event::reader_group::{
     ReaderGroupConfigBuilder, StreamCutV1, StreamCutVersioned,
 };
+use pravega_client::event::reader_group_state::ReaderGroupStateError;
 use pravega_client::event::{EventReader, EventWriter, ReaderGroup};
 use pravega_client_config::ClientConfigBuilder;
 use pravega_client_retry::retry_policy::RetryWithBackoff;
@@ -56,7 +57,6 @@ create_exception!(
 fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
-        std::panic::set_hook(Box::new(|_| {})); // silent: the message is raised instead
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("pravechat-pravega")
@@ -86,7 +86,9 @@ fn block<T: Send, F: Future<Output = Result<T, String>> + Send>(
     match outcome {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(message)) => Err(error_for(message)),
-        Err(payload) => Err(PravegaError::new_err(panic_text(payload))),
+        Err(payload) => Err(PravegaError::new_err(redact_credentials(&panic_text(
+            payload,
+        )))),
     }
 }
 
@@ -207,7 +209,11 @@ impl Client {
         let factory = match outcome {
             Ok(Ok(factory)) => factory,
             Ok(Err(message)) => return Err(error_for(message)),
-            Err(payload) => return Err(PravegaError::new_err(panic_text(payload))),
+            Err(payload) => {
+                return Err(PravegaError::new_err(redact_credentials(&panic_text(
+                    payload,
+                ))))
+            }
         };
         Ok(Client { factory })
     }
@@ -511,6 +517,23 @@ impl Writer {
     }
 }
 
+/// The one segment of a one-segment group's stream.
+async fn only_segment_of(group: &ReaderGroup) -> Result<ScopedSegment, String> {
+    let cut = group.get_streamcut().await;
+    let numbers: Vec<i64> = cut.segment_offset_map.keys().copied().collect();
+    let [number] = numbers.as_slice() else {
+        return Err(format!(
+            "expected a stream of one segment, found {}",
+            numbers.len()
+        ));
+    };
+    Ok(ScopedSegment {
+        scope: cut.scoped_stream.scope.clone(),
+        stream: cut.scoped_stream.stream.clone(),
+        segment: Segment::from(*number),
+    })
+}
+
 /// A reader group; `inner` is shared with the readers made from it.
 #[pyclass(module = "pravechat._pravega")]
 struct Group {
@@ -549,12 +572,29 @@ impl Group {
         })
     }
 
-    /// Give back the segments of a reader left online by a crash, at its last saved position.
-    /// Nothing happens when it is offline.
-    fn reader_offline(&self, py: Python<'_>, reader_id: String) -> PyResult<()> {
+    /// Take a reader offline from outside it: one left online by a crash, at its last saved
+    /// position, or one of ours at `position` (the offset up to which its events were shown).
+    /// Nothing happens when it is offline already.
+    #[pyo3(signature = (reader_id, position=None))]
+    fn reader_offline(
+        &self,
+        py: Python<'_>,
+        reader_id: String,
+        position: Option<i64>,
+    ) -> PyResult<()> {
         let group = self.inner.clone();
         block(py, async move {
-            group.reader_offline(reader_id, None).await.map_err(text)
+            let position = match position {
+                Some(offset) => Some(HashMap::from([(
+                    only_segment_of(&group).await?.to_string(),
+                    offset,
+                )])),
+                None => None,
+            };
+            match group.reader_offline(reader_id, position).await {
+                Ok(()) | Err(ReaderGroupStateError::ReaderAlreadyOfflineError { .. }) => Ok(()),
+                Err(error) => Err(text(error)),
+            }
         })
     }
 
@@ -564,17 +604,12 @@ impl Group {
     fn move_to(&self, py: Python<'_>, offset: i64) -> PyResult<()> {
         let group = self.inner.clone();
         block(py, async move {
-            let cut = group.get_streamcut().await;
-            let numbers: Vec<i64> = cut.segment_offset_map.keys().copied().collect();
-            let [number] = numbers.as_slice() else {
-                return Err(format!("expected a stream of one segment, found {}", numbers.len()));
-            };
-            let segment = ScopedSegment {
-                scope: cut.scoped_stream.scope.clone(),
-                stream: cut.scoped_stream.stream.clone(),
-                segment: Segment::from(*number),
-            };
-            let mover = format!("mover-{}", std::process::id());
+            let segment = only_segment_of(&group).await?;
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|elapsed| elapsed.as_nanos())
+                .unwrap_or_default();
+            let mover = format!("mover-{}-{nanos:x}", std::process::id());
             let reader = group.create_reader(mover.clone()).await;
             let moved = group
                 .reader_offline(mover, Some(HashMap::from([(segment.to_string(), offset)])))
@@ -706,6 +741,9 @@ impl Reader {
 
 #[pymodule]
 fn _pravega(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Silent panics: their message is raised as PravegaError instead of written over a
+    // full-screen UI. (It is the process's hook: pravechat has no other Rust code.)
+    std::panic::set_hook(Box::new(|_| {}));
     module.add_class::<Client>()?;
     module.add_class::<Writer>()?;
     module.add_class::<Group>()?;

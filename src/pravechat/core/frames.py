@@ -18,9 +18,10 @@ HEADER_BYTES = HEADER.size
 EVENT_TYPE = 0
 MAX_FRAME_BYTES = 8 * 1024 * 1024
 """Pravega's own limit on one event."""
-CANDIDATES_TRIED = 20_000
-"""Starts tried in one window before giving up on it (a window of zeros would be all
-candidates)."""
+STEPS_ALLOWED = 100_000
+"""Headers read in one window, over every candidate start, before giving up on it: honest
+messages are hundreds of bytes, so the largest window holds some 50,000; a hostile event of
+tiny fake frames would hold a million (seconds of Python holding the GIL)."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,29 @@ def _length_at(data: bytes, at: int) -> int | None:
     return int(length)
 
 
-def _chains_to_end(data: bytes, at: int) -> list[tuple[int, int]] | None:
-    """(start, length) of each event from ``at`` when they end exactly at ``len(data)``."""
+class _Budget:
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+
+def _chains_to_end(
+    data: bytes, at: int, dead: set[int], budget: _Budget
+) -> list[tuple[int, int]] | None:
+    """(start, length) of each event from ``at`` when they end exactly at ``len(data)``.
+
+    ``dead`` marks the starts known not to chain (a walk that failed through them): a walk
+    stops there, and marks what it passed on failing, so each start is walked once however
+    many candidates are tried (a hostile event of 1-byte fake frames would be quadratic).
+    """
     found: list[tuple[int, int]] = []
     while at < len(data):
-        length = _length_at(data, at)
+        budget.steps -= 1
+        if budget.steps < 0:
+            return None
+        length = None if at in dead else _length_at(data, at)
         if length is None or at + HEADER_BYTES + length > len(data):
+            dead.add(at)
+            dead.update(start for start, _ in found)
             return None
         found.append((at, length))
         at += HEADER_BYTES + length
@@ -69,14 +87,15 @@ def frames_ending_at(
     """
     if not data:
         return []
+    dead: set[int] = set()  # at most STEPS_ALLOWED starts
+    budget = _Budget(STEPS_ALLOWED)
     if starts_at_event:
-        chain = _chains_to_end(data, 0)
+        chain = _chains_to_end(data, 0, dead, budget)
     else:
         chain = None
-        at, tried = data.find(b"\0\0\0\0"), 0
-        while at != -1 and tried < CANDIDATES_TRIED:
-            tried += 1
-            if (chain := _chains_to_end(data, at)) is not None:
+        at = data.find(b"\0\0\0\0")
+        while at != -1 and budget.steps > 0:
+            if (chain := _chains_to_end(data, at, dead, budget)) is not None:
                 break
             at = data.find(b"\0\0\0\0", at + 1)
     if chain is None:

@@ -39,6 +39,7 @@ from pravechat.core.protocol import ChatMessage, Skipped, SkipReason
 from pravechat.core.recent import RecentIds
 from pravechat.core.server_watch import server_lost
 from pravechat.core.transport import (
+    BYTES_PER_MESSAGE_GUESS,
     READER_ID,
     Transport,
     TransportError,
@@ -97,6 +98,8 @@ class Ready:
 class Arrived:
     message: ChatMessage
     unread: bool
+    offset: int = -1
+    """Where its event starts: a reader stopped before it was shown gives back from there."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,8 @@ class RoomReader:
         self.args = args
         self.items: asyncio.Queue[Item | None] = asyncio.Queue(QUEUE_LIMIT)
         self._reader: _pravega.Reader | None = None
+        self._reader_id = f"{READER_ID}-{uuid.uuid4().hex[:12]}"
+        self._group: _pravega.Group | None = None
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
@@ -171,19 +176,21 @@ class RoomReader:
             return group, born, boundary, tail
 
         group, born, boundary, unread_before = await off_loop(open_group)
+        self._group = group
         await self._put(Opened(born))
         recent = RecentIds(DEDUPE_WINDOW)
         if unread_before - boundary > CATCH_UP_BYTES:
-            await self._catch_up(group, stream, boundary, unread_before, recent)
+            shown = await self._catch_up(group, stream, boundary, unread_before, recent)
         else:
             history, skipped = await transport.read_until(stream, boundary, args.scrollback)
             for message in history:
                 recent.first_time(message.id)
                 await self._put(History(message))
             await self._put(Ready(skipped))
+            shown = len(history)
         with binding(f"creating {user}'s reader on {room}"):
-            self._reader = await off_loop(group.reader, f"{READER_ID}-{uuid.uuid4().hex[:12]}")
-        log.info("joined %s as %s: %d history messages", room, user, len(history))
+            self._reader = await off_loop(group.reader, self._reader_id)
+        log.info("joined %s as %s: %d messages of history", room, user, shown)
         lost = server_lost(transport.uri)
         while not self._stopping:
             with binding(f"reading {room}"):
@@ -197,22 +204,27 @@ class RoomReader:
                     await self._put(Dropped(event.decoded.reason))
                 elif recent.first_time(event.decoded.id):
                     unread = event.offset < unread_before
-                    await self._put(Arrived(event.decoded, unread))
+                    await self._put(Arrived(event.decoded, unread, event.offset))
             with binding(f"releasing a slice of {room}"):
                 await self._release(lost)
 
     async def _catch_up(
         self, group: _pravega.Group, stream: str, boundary: int, tail: int, recent: RecentIds
-    ) -> None:
+    ) -> int:
         """Show the room's last messages, those from ``boundary`` on as unread, estimate the
-        unread ones before them, and move the user's group to ``tail``."""
+        unread ones before them, and move the user's group to ``tail``; returns how many
+        messages it shows."""
         transport, args = self.transport, self.args
         window = await off_loop(transport.read_window_blocking, stream, tail, args.scrollback)
         seen = Window([e for e in window.events if e.offset < boundary], 0, window.unreadable)
         missed = 0
-        if window.events and window.start > boundary:
-            per_event = (tail - window.start) / len(window.events)
-            missed = round((window.start - boundary) / per_event)
+        if window.start > boundary:  # the unread ones before the window, by their size
+            per_event = (
+                (tail - window.start) / len(window.events)
+                if window.events
+                else BYTES_PER_MESSAGE_GUESS
+            )
+            missed = max(1, round((window.start - boundary) / per_event))
         history, skipped = seen.messages()
         for message in history:
             recent.first_time(message.id)
@@ -222,13 +234,15 @@ class RoomReader:
             if isinstance(event.decoded, Skipped):
                 skipped[event.decoded.reason] += 1
         await self._put(Ready(skipped, missed))
+        shown = len(history)
         for event in unread:
             if not isinstance(event.decoded, Skipped) and recent.first_time(event.decoded.id):
-                await self._put(Arrived(event.decoded, unread=True))
-
+                await self._put(Arrived(event.decoded, True, event.offset))
+                shown += 1
         with binding(f"moving {args.user}'s reader group to the end of {args.room}"):
             await off_loop(group.move_to, tail)
         log.info("%s: caught up past about %d unread messages", args.room, missed)
+        return shown
 
     async def _serve_presence(self) -> None:
         """Pass on presence events from now on, through a temporary reader group."""
@@ -287,29 +301,45 @@ class RoomReader:
             raise TransportError(f"the server at {self.transport.uri} went away")
         return calling.result()
 
-    async def stop(self) -> None:
-        """Stop reading and go offline, saving the position read up to. A reader that cannot
-        go offline within OFFLINE_TIMEOUT (the server is away) is left for the next join."""
+    async def stop(self, unshown_from: int | None = None) -> None:
+        """Stop reading and go offline, saving the position read up to, or, when messages it
+        delivered were not shown (``unshown_from``, or still in :attr:`items`), the start of
+        the first of them: they are delivered again next time. A reader that cannot go
+        offline within OFFLINE_TIMEOUT (the server is away) is left for the next join."""
         self._stopping = True
         if self._reader is not None:
             self._reader.interrupt()
+        starts = [] if unshown_from is None else [unshown_from]
         if self._task is not None:
             if self._reader is None:  # still joining: nothing read yet to save
                 self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._drain_until_done()), OFFLINE_TIMEOUT)
-        if self._reader is not None:
-            reader, self._reader = self._reader, None
-            try:
-                with binding("going offline"):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.shield(self._drain_until_done(starts)), OFFLINE_TIMEOUT
+                )
+        if self._reader is None:
+            return
+        reader, self._reader = self._reader, None
+        group, position = self._group, min(starts, default=None)
+        try:
+            with binding("going offline"):
+                if position is None or group is None:
                     await asyncio.wait_for(off_loop(reader.offline), OFFLINE_TIMEOUT)
-            except (TransportError, TimeoutError) as error:
-                log.warning("%s: reader not taken offline: %s", self.args.room, error)
+                else:
+                    offline = off_loop(group.reader_offline, self._reader_id, position)
+                    await asyncio.wait_for(offline, OFFLINE_TIMEOUT)
+        except (TransportError, TimeoutError) as error:
+            log.warning("%s: reader not taken offline: %s", self.args.room, error)
 
-    async def _drain_until_done(self) -> None:
-        """Empty the queue (nobody reads it any more) until the task has ended."""
+    async def _drain_until_done(self, unshown: list[int]) -> None:
+        """Empty the queue (nobody reads it any more) until the task has ended, noting where
+        each delivery it held starts."""
         assert self._task is not None
-        while not self._task.done():
+        while True:
             while not self.items.empty():
-                self.items.get_nowait()
+                item = self.items.get_nowait()
+                if isinstance(item, Arrived) and item.offset >= 0:
+                    unshown.append(item.offset)
+            if self._task.done():
+                return
             await asyncio.sleep(0.01)

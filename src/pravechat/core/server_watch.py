@@ -13,6 +13,8 @@ from pravechat.core.blocking import off_loop
 from pravechat.core.probe import parse_controller_uri, tcp_reachable
 
 WATCH_EVERY = 1.0
+FAILURES_FOR_LOST = 2
+"""Probes in a row that must fail: one slow connect on a loaded machine is not a loss."""
 
 
 class _Watch:
@@ -22,14 +24,21 @@ class _Watch:
         self.task = asyncio.get_running_loop().create_task(self._probe())
 
     async def _probe(self) -> None:
+        failures = 0
         while True:
             await asyncio.sleep(WATCH_EVERY)
             address = self.address
             up = await off_loop(tcp_reachable, address.host, address.port, WATCH_EVERY)
-            if not up:
+            failures = 0 if up else failures + 1
+            if failures >= FAILURES_FOR_LOST:
                 self.lost.set()
-            elif self.lost.is_set():  # back: whoever reads from now on waits on a new event
-                self.lost = asyncio.Event()
+            elif up:
+                self.back()
+
+    def back(self) -> None:
+        """Whoever reads from now on waits on a new event."""
+        if self.lost.is_set():
+            self.lost = asyncio.Event()
 
 
 _watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Watch]]" = (
@@ -44,3 +53,11 @@ def server_lost(uri: str) -> asyncio.Event:
     if uri not in watches:
         watches[uri] = _Watch(uri)
     return watches[uri].lost
+
+
+def server_back(uri: str) -> None:
+    """The controller at ``uri`` answers again (a caller just checked): readers started from
+    now on are not told of the earlier loss."""
+    watches = _watches.get(asyncio.get_running_loop(), {})
+    if uri in watches:
+        watches[uri].back()

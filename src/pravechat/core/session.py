@@ -25,6 +25,7 @@ from pravechat.core.room_reader import (
     Ready,
     RoomReader,
 )
+from pravechat.core.server_watch import server_back
 from pravechat.core.transport import DEFAULT_SCROLLBACK, RoomWriter, Transport, TransportError
 
 _JOIN_TIMEOUT = 30.0
@@ -79,6 +80,8 @@ class Delivery:
 
     message: ChatMessage
     unread: bool
+    offset: int = -1
+    """Where its event starts in the room (-1: not known)."""
 
 
 class SeenLog:
@@ -273,7 +276,7 @@ class RoomSession:
             if isinstance(item, Arrived):
                 if self._recent.first_time(item.message.id):
                     unread = item.unread and item.message.id not in self._seen.ids
-                    await self._queue.put(Delivery(item.message, unread))
+                    await self._queue.put(Delivery(item.message, unread, item.offset))
             elif isinstance(item, Dropped):
                 self.skipped[item.reason] += 1
             elif isinstance(item, Failed):
@@ -292,6 +295,7 @@ class RoomSession:
             uri = self._transport.uri
             if not await asyncio.to_thread(controller_answers, uri, _PROBE_TIMEOUT):
                 continue
+            server_back(uri)
             await self._reader.stop()  # the one the server's loss ended: never read again
             args = replace(self._args, scrollback=0, resume=True)
             try:
@@ -423,6 +427,15 @@ class RoomSession:
                 item.acknowledged.set_exception(failure)
         self._outbox.clear()
 
+    def _first_unshown(self) -> int | None:
+        """Where the first delivery nobody took starts, if any (the UI stopped reading)."""
+        starts = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None and item.offset >= 0:
+                starts.append(item.offset)
+        return min(starts, default=None)
+
     async def close(self) -> None:
         """Send what is queued (waiting at most _CLOSE_DRAIN s, saving what is left for the
         next session), stop the reader (it goes offline, saving the position)."""
@@ -438,7 +451,7 @@ class RoomSession:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._save_outbox()
-            await self._reader.stop()
+            await self._reader.stop(self._first_unshown())
             if drained:
                 await self._writer.flush()
         finally:
