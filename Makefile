@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/pravechat/cargo-target
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 NATIVE := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
 
-.PHONY: setup run test test-durable soak server stop lint bench clean
+.PHONY: setup run test test-durable soak server stop lint bench audit clean
 
 setup: $(STAMP)
 
@@ -49,6 +49,11 @@ lint: setup
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# RustSec's advisories for the extension's Cargo.lock (needs cargo-audit, and the advisory
+# database from GitHub, or a copy of it: make audit AUDIT_DB=/path/to/advisory-db).
+audit:
+	cd native && cargo audit $(if $(AUDIT_DB),--db $(AUDIT_DB) --no-fetch)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache src/pravechat/*.so

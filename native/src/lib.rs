@@ -11,8 +11,6 @@
 //! One tokio runtime serves the whole process. A room is a one-segment stream, so a position
 //! in it is a single byte offset: that is what the stream-cut methods take and return.
 
-// pyo3 0.22's #[pymethods] expansion converts PyErr into itself; newer clippy flags it.
-#![allow(clippy::useless_conversion)]
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -389,7 +387,7 @@ impl Client {
             }
             Ok(data)
         })?;
-        Ok(PyBytes::new_bound(py, &data))
+        Ok(PyBytes::new(py, &data))
     }
 
     fn writer(&self, scope: String, stream: String) -> Writer {
@@ -689,7 +687,7 @@ impl Reader {
         })?;
         Ok(events
             .into_iter()
-            .map(|(offset, data)| (offset, PyBytes::new_bound(py, &data).unbind()))
+            .map(|(offset, data)| (offset, PyBytes::new(py, &data).unbind()))
             .collect())
     }
 
@@ -748,10 +746,10 @@ fn _pravega(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Writer>()?;
     module.add_class::<Group>()?;
     module.add_class::<Reader>()?;
-    module.add("PravegaError", module.py().get_type_bound::<PravegaError>())?;
+    module.add("PravegaError", module.py().get_type::<PravegaError>())?;
     module.add(
         "StreamSealedError",
-        module.py().get_type_bound::<StreamSealedError>(),
+        module.py().get_type::<StreamSealedError>(),
     )?;
     Ok(())
 }
