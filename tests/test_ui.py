@@ -393,3 +393,23 @@ async def test_a_crash_saves_the_outbox_and_writes_the_traceback(
     assert chat.current.kept is not None and [m.text for m in chat.current.kept] == ["not sent yet"]
     assert app.crash_log is not None and "planted bug" in app.crash_log.read_text()
     assert app.crash_log.parent == tmp_path / "pravechat"
+
+
+async def test_rooms_names_fifty_and_counts_the_rest() -> None:
+    """A scope of 2,000 rooms (anyone may create streams) is one line, not 2,000."""
+    chat = FakeChat("tim")
+    many = sorted(f"room{n:04d}" for n in range(2000))
+    chat.list_rooms = lambda: _listed(many)  # type: ignore[method-assign]
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        await _type(pilot, app, "/rooms")
+        await pilot.pause(0.2)
+        text = " ".join(" ".join(app.chat_log.plain_lines()).split())  # wrapped lines joined
+        assert "#room0049" in text and "#room0050" not in text
+        assert "and 1,950 more" in text
+        assert len(app.chat_input.rooms) == 2001  # all of them, and lobby, for Tab
+
+
+async def _listed(rooms: list[str]) -> list[str]:
+    return rooms

@@ -163,6 +163,10 @@ class RoomView:
         return self.log.unseen
 
 
+ROOMS_LISTED = 50
+"""Rooms /rooms names in its line; the rest it counts."""
+ROOMS_OFFERED = 10_000
+"""Rooms Tab completes at most."""
 QUIT_TIMEOUT = 8.0
 """Seconds quitting waits for the sessions to close (each bounds its own steps): a session
 stuck on a lost server is left as a crash would leave it, its redeliveries dropped by id."""
@@ -766,8 +770,11 @@ class PravechatApp(App[None]):
         except PravechatError as error:
             self._local(EntryKind.ERROR, str(error))
             return
-        self._offer_rooms(rooms)
-        listing = ", ".join(f"#{room}" for room in rooms) or "none yet"
+        # Anyone may create streams: a scope of thousands of rooms is one line, and Tab.
+        self._offer_rooms(rooms[:ROOMS_OFFERED])
+        listing = ", ".join(f"#{room}" for room in rooms[:ROOMS_LISTED]) or "none yet"
+        if len(rooms) > ROOMS_LISTED:
+            listing += f" and {len(rooms) - ROOMS_LISTED:,} more (Tab after /join completes them)"
         self._local(EntryKind.INFO, f"rooms: {listing}")
 
     def _search(self, term: str) -> None:
