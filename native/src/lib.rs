@@ -661,14 +661,23 @@ impl Drop for Reader {
 #[pymethods]
 impl Reader {
     /// The next slice's events as (offset, data), waiting up to about a second when there
-    /// are none (then empty). Call `release` before acquiring again.
-    fn acquire(&self, py: Python<'_>) -> PyResult<Vec<(i64, Py<PyBytes>)>> {
+    /// are none (then empty). The previous slice must be released first: by `release`, or
+    /// here with `release_previous=True` (one call, one thread hop, per slice).
+    #[pyo3(signature = (release_previous=false))]
+    fn acquire(&self, py: Python<'_>, release_previous: bool) -> PyResult<Vec<(i64, Py<PyBytes>)>> {
         let state = &self.state;
         let wake = self.wake.clone();
         let events = block(py, async move {
             let mut state = state.lock().await;
-            if state.slice.is_some() {
-                return Err("acquire called before the previous slice was released".to_string());
+            let previous = state.slice.take();
+            let reader = state.reader.as_mut().ok_or("the reader is offline")?;
+            match previous {
+                Some(slice) if release_previous => reader.release_segment(slice).await.map_err(text)?,
+                Some(slice) => {
+                    state.slice = Some(slice);
+                    return Err("acquire called before the previous slice was released".to_string());
+                }
+                None => {}
             }
             let reader = state.reader.as_mut().ok_or("the reader is offline")?;
             let mut events = Vec::new();

@@ -192,12 +192,15 @@ class RoomReader:
             self._reader = await off_loop(group.reader, self._reader_id)
         log.info("joined %s as %s: %d messages of history", room, user, shown)
         lost = server_lost(transport.uri)
+        held = False  # a slice whose events were passed on: released by the next acquire
         while not self._stopping:
             with binding(f"reading {room}"):
-                raw = await self._acquire(lost)
+                raw = await self._acquire(lost, release_previous=held)
+            held = True
             if self._stopping:  # nobody will show these: give them back unread
                 with binding(f"giving back a slice of {room}"):
                     await self._release(lost, give_back=True)
+                held = False
                 break
             for event in decode_events(raw):
                 if isinstance(event.decoded, Skipped):
@@ -205,6 +208,7 @@ class RoomReader:
                 elif recent.first_time(event.decoded.id):
                     unread = event.offset < unread_before
                     await self._put(Arrived(event.decoded, unread, event.offset))
+        if held and self._reader is not None:
             with binding(f"releasing a slice of {room}"):
                 await self._release(lost)
 
@@ -260,10 +264,11 @@ class RoomReader:
                 self._reader = await off_loop(group.reader, READER_ID)
             await self._put(Ready(Counter()))
             lost = server_lost(transport.uri)
+            held = False
             while not self._stopping:
                 with binding("reading presence"):
-                    raw = await self._acquire(lost)
-                    await self._release(lost)
+                    raw = await self._acquire(lost, release_previous=held)
+                held = True
                 for _, data in raw:
                     if (presence := decode_presence(data)) is not None:
                         await self._put(PresenceSeen(presence))
@@ -271,11 +276,14 @@ class RoomReader:
             with contextlib.suppress(TransportError), binding("deleting the presence group"):
                 await off_loop(transport.client.delete_reader_group, transport.scope, group_name)
 
-    async def _acquire(self, lost: asyncio.Event) -> list[tuple[int, bytes]]:
-        """The next slice's events, unless the server goes away first."""
+    async def _acquire(
+        self, lost: asyncio.Event, release_previous: bool
+    ) -> list[tuple[int, bytes]]:
+        """The next slice's events (the previous slice released first, if asked), unless
+        the server goes away first."""
         reader = self._reader
         assert reader is not None
-        return await self._unless_lost(lost, reader.acquire)
+        return await self._unless_lost(lost, reader.acquire, release_previous)
 
     async def _release(self, lost: asyncio.Event, give_back: bool = False) -> None:
         reader = self._reader
