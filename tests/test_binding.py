@@ -1,13 +1,20 @@
 """pravechat's own binding (native/, ``pravechat._pravega``) against the real server."""
 
 import asyncio
+import importlib.util
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
 from pravechat import _pravega
+from pravechat.core.names import room_stream
+from pravechat.core.protocol import new_message
+from pravechat.core.session import RoomSession
+from pravechat.core.transport import Transport
+from pravechat.server.local import LocalServer, ServerPorts
 
 
 @pytest.fixture
@@ -213,3 +220,89 @@ async def test_fifty_readers_in_one_process_deliver_without_stalls(
     delays = sorted(arrived[s] - sent_at[s] for s in arrived)
     print(f"\n[binding] 50 readers: delivery max {delays[-1] * 1000:.0f} ms")
     assert len(arrived) == 50  # each within its 30 s: the stock binding's stall was 30 s
+
+
+def test_a_server_restart_under_fifty_readers_is_an_ordinary_error(
+    private_server: tuple[LocalServer, ServerPorts],
+) -> None:
+    """The crate panics on server errors (the stock binding raised PanicException, a
+    BaseException, in every reader at once): here each reader's next calls end in
+    PravegaError or return, none hangs past the crate's retries, and after the restart a new
+    client reads and writes again."""
+    server, ports = private_server
+    uri = f"tcp://127.0.0.1:{ports.controller}"
+    client = _pravega.Client(uri, retry_delay_ms=50)
+    scope = f"r-{uuid.uuid4().hex[:8]}"
+    client.create_scope(scope)
+    readers = []
+    for n in range(50):
+        client.create_stream(scope, f"s{n}")
+        readers.append(client.reader_group(scope, f"g{n}", f"s{n}", "tail").reader("r"))
+    outcomes: dict[int, str] = {}
+
+    def read_on(n: int, reader: _pravega.Reader) -> None:
+        try:
+            for _ in range(15):
+                reader.acquire(release_previous=True)
+            outcomes[n] = "returned"
+        except _pravega.PravegaError:
+            outcomes[n] = "PravegaError"
+        except BaseException as error:  # what must not happen
+            outcomes[n] = f"{type(error).__name__}: {error}"
+
+    threads = [threading.Thread(target=read_on, args=(n, r)) for n, r in enumerate(readers)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)
+    server.stop()
+    server.start(ports, heap="512m")
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert set(outcomes.values()) <= {"returned", "PravegaError"}, outcomes
+    print(f"\n[binding] restart under 50 readers: {sorted(set(outcomes.values()))}")
+    fresh = _pravega.Client(uri)
+    fresh.create_scope(scope)
+    fresh.create_stream(scope, "after")
+    fresh.writer(scope, "after").write(b"back", "after")
+    reader = fresh.reader_group(scope, "g", "after", "head").reader("r")
+    assert [d for _, d in _read(reader, 1)] == [b"back"]
+    reader.offline()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("pravega_client") is None,
+    reason="the stock binding (extra 'baseline') installs on Python 3.11 only",
+)
+async def test_clients_on_the_stock_binding_and_on_this_one_chat_together(
+    pravega_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wire did not change: a message written through the stock binding (as pravechat
+    0.2 wrote it) reaches a 0.3 session, and one sent by 0.3 is read by the stock binding."""
+    import pravega_client
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    scope = f"i-{uuid.uuid4().hex[:8]}"
+    transport = Transport.connect(pravega_uri, scope)
+    tim = await RoomSession.open(transport, "tim", "lobby")
+    try:
+        manager = pravega_client.StreamManager(pravega_uri)
+        old = new_message("lobby", "alex", "from 0.2")
+        writer = manager.create_writer(scope, room_stream("lobby"))
+        writer.write_event(old.to_json(), "lobby")
+        async with asyncio.timeout(30):
+            delivery = await anext(aiter(tim))
+        assert delivery.message == old
+        group = manager.create_reader_group(f"old-{uuid.uuid4().hex[:6]}", scope,
+                                            room_stream("lobby"), False)  # fmt: skip
+        reader = group.create_reader("reader")
+        sent = await tim.send("from 0.3")
+        texts: list[str] = []
+        async with asyncio.timeout(30):
+            while sent.to_json() not in texts:
+                segment = await reader.get_segment_slice_async()
+                texts.extend(event.data().decode() for event in segment)
+                reader.release_segment(segment)
+        reader.reader_offline()
+    finally:
+        await tim.close()

@@ -15,7 +15,7 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -462,7 +462,10 @@ class PravechatApp(App[None]):
         elif self._bell is Bell.ALL and spoken and event.room != self.room:
             self.bell()  # something was said in another room
         self._learn_nicks(d.message.sender for d in event.deliveries)
-        self._show_status()
+        if event.room == self.room:
+            self._show_status()
+        else:  # another room's count: one redraw of the sidebar for a burst of rooms
+            self._show_status_soon()
         own = [entry.message.id for entry in entries if entry.own and entry.message is not None]
         if own:
             self._echoed.update(own)
@@ -669,13 +672,16 @@ class PravechatApp(App[None]):
             gc.freeze()
             self._unfrozen = 0
 
-    def _learn_nicks(self, nicks: object) -> None:
+    def _learn_nicks(self, nicks: Iterable[str]) -> None:
+        known = self._nicks_known
+        new = [nick for nick in dict.fromkeys(nicks) if nick not in known]
+        if not new:  # the common case: no DOM query (it walks every room's log)
+            return
         inputs = self.query(ChatInput)
         if not inputs:  # the screen is being torn down while a last batch arrives
             return
         chat_input = inputs.first()
-        known = self._nicks_known
-        for nick in nicks:  # type: ignore[attr-defined]
+        for nick in new:
             if nick not in known:
                 known.add(nick)
                 chat_input.nicks.append(nick)
