@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pravechat.core.paths import state_dir
+from pravechat.server.ports import outward_address
 from tests.helpers import free_port, run_cli
 
 
@@ -65,6 +66,12 @@ def test_second_start_is_a_no_op(pravega_uri: str) -> None:
     result = run_cli("server", "start")
     assert result.returncode == 0, result.stderr
     assert "already running" in result.stdout or "already answers" in result.stdout
+    # Pravega's controller binds every interface: when another host could reach it, say so.
+    port = int(pravega_uri.rsplit(":", 1)[1])
+    address = outward_address()
+    open_outside = address is not None and _answers(address, port)
+    said = f"also answers at {address}:{port}, without a password"
+    assert (said in result.stderr) == open_outside, (address, result.stderr)
     pid_after = json.loads(record.read_text())["pid"] if record.exists() else None
     assert pid_after == pid_before
 
@@ -162,3 +169,11 @@ def test_logs_names_the_pieces_of_a_durable_server(isolated_env: dict[str, str])
     result = run_cli("server", "logs", "--piece", "kernel", env=isolated_env)
     assert result.returncode == 1
     assert "choose one of zookeeper, bookie, controller, segmentstore" in result.stderr
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False

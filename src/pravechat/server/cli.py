@@ -13,6 +13,7 @@ from pravechat.core.paths import cache_dir, state_dir
 from pravechat.core.probe import controller_answers
 from pravechat.server.durable import PIECES, DurablePorts, DurableServer
 from pravechat.server.local import DEFAULT_HEAP, LocalServer, ServerPorts, StartOutcome
+from pravechat.server.ports import reachable_from_outside
 
 server_app = typer.Typer(
     help="Run a local Pravega server on this machine (Java and Maven, no Docker needed).",
@@ -91,14 +92,29 @@ def start(
     pid = status.record.pid if status.record else "?"
     if outcome is StartOutcome.ALREADY_RUNNING:
         typer.echo(f"Pravega is already running at {status.uri} (pid {pid}).")
+        _warn_if_open(status.uri)
         return
     took = time.monotonic() - began
     typer.echo(f"Pravega is running at {status.uri} (pid {pid}, ready in {took:.1f} s).")
+    _warn_if_open(status.uri)
     if secure:
         _explain_secure(server, status.uri)
     if foreground:
         typer.echo("Press Ctrl-C to stop it.")
         raise typer.Exit(server.wait_foreground())
+
+
+def _warn_if_open(uri: str) -> None:
+    """Say so when a server without passwords also answers from other hosts."""
+    if not uri.startswith("tcp://"):
+        return
+    if (outside := reachable_from_outside(int(uri.rsplit(":", 1)[1]))) is not None:
+        typer.echo(
+            f"Warning: its controller also answers at {outside}, without a password: anyone "
+            "who can reach this machine can read, write and delete every room "
+            "(`server start --secure` asks for one).",
+            err=True,
+        )
 
 
 def _start_durable(ports: DurablePorts, data_dir: Path | None, timeout: float) -> None:
@@ -116,6 +132,7 @@ def _start_durable(ports: DurablePorts, data_dir: Path | None, timeout: float) -
     record = server.start(ports, data_dir, max(timeout, 240.0))
     took = time.monotonic() - began
     typer.echo(f"Durable Pravega is running at {record.uri} (ready in {took:.1f} s).")
+    _warn_if_open(record.uri)
     typer.echo(f"Its data is in {record.data_dir}; `pravechat server stop` keeps it.")
 
 

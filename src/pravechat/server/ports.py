@@ -83,3 +83,25 @@ def quiet_port() -> int:
         port = random.randrange(20000, min(low, 32768))
         if port_is_free(port):
             return port
+
+
+def outward_address() -> str | None:
+    """This machine's address on its default route (no packet is sent), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 9))  # a UDP connect looks up the route only
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def reachable_from_outside(port: int) -> str | None:
+    """``host:port`` when the controller at ``port`` answers on this machine's outward
+    address: Pravega's controller binds every interface, whatever pravechat asks."""
+    address = outward_address()
+    if address is None:
+        return None
+    with suppress(OSError), socket.create_connection((address, port), timeout=0.5):
+        return f"{address}:{port}"
+    return None
