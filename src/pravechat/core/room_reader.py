@@ -175,23 +175,28 @@ class RoomReader:
             tail = boundary if args.resume else transport.tail_offset(stream)
             return group, born, boundary, tail
 
-        group, born, boundary, unread_before = await off_loop(open_group)
+        # Every call below is raced with the server's loss: a call the server's loss left
+        # waiting would otherwise hold this reader (and its session's reconnecting) for the
+        # client's retries, minutes.
+        lost = server_lost(transport.uri)
+        group, born, boundary, unread_before = await self._unless_lost(lost, open_group)
         self._group = group
         await self._put(Opened(born))
         recent = RecentIds(DEDUPE_WINDOW)
         if unread_before - boundary > CATCH_UP_BYTES:
-            shown = await self._catch_up(group, stream, boundary, unread_before, recent)
+            shown = await self._catch_up(lost, group, stream, boundary, unread_before, recent)
         else:
-            history, skipped = await transport.read_until(stream, boundary, args.scrollback)
+            history, skipped = await self._unless_lost(
+                lost, transport.read_until_blocking, stream, boundary, args.scrollback
+            )
             for message in history:
                 recent.first_time(message.id)
                 await self._put(History(message))
             await self._put(Ready(skipped))
             shown = len(history)
         with binding(f"creating {user}'s reader on {room}"):
-            self._reader = await off_loop(group.reader, self._reader_id)
+            self._reader = await self._unless_lost(lost, group.reader, self._reader_id)
         log.info("joined %s as %s: %d messages of history", room, user, shown)
-        lost = server_lost(transport.uri)
         held = False  # a slice whose events were passed on: released by the next acquire
         while not self._stopping:
             with binding(f"reading {room}"):
@@ -213,13 +218,21 @@ class RoomReader:
                 await self._release(lost)
 
     async def _catch_up(
-        self, group: _pravega.Group, stream: str, boundary: int, tail: int, recent: RecentIds
+        self,
+        lost: asyncio.Event,
+        group: _pravega.Group,
+        stream: str,
+        boundary: int,
+        tail: int,
+        recent: RecentIds,
     ) -> int:
         """Show the room's last messages, those from ``boundary`` on as unread, estimate the
         unread ones before them, and move the user's group to ``tail``; returns how many
         messages it shows."""
         transport, args = self.transport, self.args
-        window = await off_loop(transport.read_window_blocking, stream, tail, args.scrollback)
+        window = await self._unless_lost(
+            lost, transport.read_window_blocking, stream, tail, args.scrollback
+        )
         seen = Window([e for e in window.events if e.offset < boundary], 0, window.unreadable)
         missed = 0
         if window.start > boundary:  # the unread ones before the window, by their size
@@ -244,7 +257,7 @@ class RoomReader:
                 await self._put(Arrived(event.decoded, True, event.offset))
                 shown += 1
         with binding(f"moving {args.user}'s reader group to the end of {args.room}"):
-            await off_loop(group.move_to, tail)
+            await self._unless_lost(lost, group.move_to, tail)
         log.info("%s: caught up past about %d unread messages", args.room, missed)
         return shown
 
@@ -258,12 +271,12 @@ class RoomReader:
             with binding("opening the presence stream"):
                 return transport.client.reader_group(transport.scope, group_name, stream, "tail")
 
-        group = await off_loop(open_group)
+        lost = server_lost(transport.uri)
+        group = await self._unless_lost(lost, open_group)
         try:
             with binding("opening the presence stream"):
-                self._reader = await off_loop(group.reader, READER_ID)
+                self._reader = await self._unless_lost(lost, group.reader, READER_ID)
             await self._put(Ready(Counter()))
-            lost = server_lost(transport.uri)
             held = False
             while not self._stopping:
                 with binding("reading presence"):
@@ -274,7 +287,9 @@ class RoomReader:
                         await self._put(PresenceSeen(presence))
         finally:
             with contextlib.suppress(TransportError), binding("deleting the presence group"):
-                await off_loop(transport.client.delete_reader_group, transport.scope, group_name)
+                await self._unless_lost(
+                    lost, transport.client.delete_reader_group, transport.scope, group_name
+                )
 
     async def _acquire(
         self, lost: asyncio.Event, release_previous: bool
