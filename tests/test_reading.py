@@ -14,7 +14,7 @@ from pravechat.core.session import Delivery
 from pravechat.core.settings import Bell
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.chat_log import ChatLog
-from pravechat.ui.entries import EntryKind
+from pravechat.ui.entries import EntryKind, message_entry
 from tests.fakes import FakeChat, message
 from tests.helpers import presence_app, settled
 
@@ -119,6 +119,23 @@ async def test_no_horizontal_scrollbar_when_history_first_overflows() -> None:
             await pilot.pause(0.02)
             assert not log.show_horizontal_scrollbar
         assert log.show_vertical_scrollbar
+
+
+async def test_a_log_that_first_overflows_goes_to_its_end_before_the_scrollbar_shows() -> None:
+    """The view settles after the next refresh, which may come before the layout that
+    shows the scrollbar: that settling must scroll all the same (it did nothing, and the
+    view stayed at the top until another line came: seen in a tmux test in CI)."""
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        log = app.chat_log
+        log.add(message_entry(message("alex", f"line {n}"), "tim") for n in range(60))
+        assert not log.show_vertical_scrollbar  # the layout has not run yet
+        log._settle_view()  # what runs after the next refresh, when it comes first
+        assert log.scroll_y == log.max_scroll_y > 0
+        await pilot.pause(0.1)
+        assert "line 59" in _visible(log)[-1]
 
 
 async def test_switching_back_shows_a_divider_at_the_first_unseen() -> None:

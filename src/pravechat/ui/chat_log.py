@@ -195,7 +195,7 @@ class ChatLog(ScrollView, can_focus=True):
         top = self._starts[divider] if divider is not None else self._total_lines
         if self.unseen and self._total_lines - top > height:
             self.following = False
-            self.scroll_to(y=top, animate=False, immediate=True)
+            self.scroll_to(y=top, animate=False, immediate=True, force=True)
             if self.scroll_y != top and attempts:  # no scrolling until the scrollbar is laid out
                 self.call_after_refresh(self.show_unseen, attempts - 1)
                 return
@@ -211,7 +211,7 @@ class ChatLog(ScrollView, can_focus=True):
     def follow(self) -> None:
         """Back to the bottom, following new lines again."""
         self.following = True
-        self.scroll_end(animate=False, immediate=True)
+        self.scroll_end(animate=False, immediate=True, force=True)
         self.call_after_refresh(self.mark_seen)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -254,7 +254,10 @@ class ChatLog(ScrollView, can_focus=True):
         if self.unseen:
             self.show_unseen()
         else:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            # force: before the layout that follows a first overflow the scrollbar is not
+            # shown yet, and an unforced scroll does nothing; the view then stayed at the top
+            # until the next line arrived (seen in CI).
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def _needs_layout(self, size: Size) -> bool:
         """Whether the scrollbars would appear, vanish or resize (a layout's work)."""
