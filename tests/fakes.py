@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pravechat.core.presence import Presence
 from pravechat.core.protocol import ChatMessage, Kind, new_message
 from pravechat.core.session import Delivery, SessionStatus, StatusListener
+from pravechat.core.transport import TransportError
 
 FIXED_TIME = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
@@ -31,6 +32,19 @@ class FakeSession:
         self.kept: list[ChatMessage] | None = None
         """The outbox as saved by keep_unsent."""
         self.outbox: list[ChatMessage] = []
+        self.older: list[ChatMessage] = []
+        """What load_older hands out, newest last, a page at a time."""
+        self.older_fails = False
+
+    @property
+    def has_older(self) -> bool:
+        return bool(self.older)
+
+    async def load_older(self, limit: int = 1000) -> list[ChatMessage]:
+        if self.older_fails:
+            raise TransportError("the server at tcp://nowhere went away")
+        page, self.older = self.older[-limit:], self.older[:-limit]
+        return page
 
     @property
     def pending(self) -> list[ChatMessage]:
@@ -79,14 +93,23 @@ class FakeSession:
 class FakeChat:
     """Connector and room lister for PravechatApp; remembers every session it opened."""
 
-    def __init__(self, user: str, history: list[ChatMessage] | None = None) -> None:
+    def __init__(
+        self,
+        user: str,
+        history: list[ChatMessage] | None = None,
+        older: list[ChatMessage] | None = None,
+    ) -> None:
         self.user = user
         self.history = history or []
+        self.older = older or []
+        """Messages before the history, in the lobby."""
         self.missed = 0
         self.sessions: list[FakeSession] = []
 
     async def connect(self, room: str) -> FakeSession:
         session = FakeSession(self.user, room, self.history if room == "lobby" else [])
+        if room == "lobby":
+            session.older = list(self.older)
         self.sessions.append(session)
         return session
 

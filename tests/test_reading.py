@@ -138,6 +138,45 @@ async def test_a_log_that_first_overflows_goes_to_its_end_before_the_scrollbar_s
         assert "line 59" in _visible(log)[-1]
 
 
+async def test_scrolling_up_past_the_first_loaded_loads_older_back_to_the_beginning() -> None:
+    older = [message("alex", f"older {n}") for n in range(450)]
+    chat = FakeChat("tim", history=HISTORY, older=older)
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: app.chat_log.entries, "history")
+        await pilot.pause(0.2)  # the room is shown, at its bottom
+        log = app.chat_log
+        await pilot.press("ctrl+home")  # the first loaded at the top: the page before it comes
+        await _until(pilot, lambda: len(chat.current.older) == 250, "a page")
+        await pilot.pause(0.1)
+        assert _visible(log)[0].rstrip().endswith("old 0")  # what was on screen stayed there
+        assert log.entries[0].text == "older 250" and not log.following
+        await pilot.press("pageup")
+        assert _visible(log)[-1].rstrip().endswith("older 449")  # the page read above, in order
+        for _ in range(3):
+            await pilot.press("ctrl+home")
+            await pilot.pause(0.1)
+        await _until(pilot, lambda: log.entries[0].text == "the beginning of #lobby", "start")
+        assert [e.text for e in log.entries[1:3]] == ["older 0", "older 1"]
+        assert not log.older and chat.current.older == []
+
+
+async def test_loading_older_that_fails_says_so_and_the_next_try_loads() -> None:
+    chat = FakeChat("tim", history=HISTORY, older=[message("alex", "older one")])
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(pilot, lambda: app.chat_log.entries, "history")
+        await pilot.pause(0.2)
+        chat.current.older_fails = True
+        await pilot.press("ctrl+home")
+        await _until(pilot, lambda: app._notifications, "a notice")
+        [notice] = list(app._notifications)
+        assert "went away" in notice.message and notice.severity == "error"
+        chat.current.older_fails = False
+        await pilot.press("pageup")
+        await _until(pilot, lambda: app.chat_log.entries[1].text == "older one", "loaded")
+
+
 async def test_switching_back_shows_a_divider_at_the_first_unseen() -> None:
     chat = FakeChat("tim")
     app = PravechatApp(

@@ -109,12 +109,13 @@ def _start(
     return _launch(Pane(tmux, "keys"), uri, scope, state, ready)
 
 
-def _launch(pane: Pane, uri: str, scope: str, state: Path, ready: str) -> Pane:
-    """Start tim's pravechat at the pane's shell prompt (again, after it exited)."""
+def _launch(pane: Pane, uri: str, scope: str, state: Path, ready: str, env: str = "") -> Pane:
+    """Start tim's pravechat at the pane's shell prompt (again, after it exited); ``env``:
+    more variables for it, as ``NAME=value``."""
     pane.keys("clear", "Enter")
     command = (
-        f"XDG_STATE_HOME={state} {PRAVECHAT} --user tim --controller {uri} --scope {scope}; "
-        "echo EXITED $?"
+        f"XDG_STATE_HOME={state} {env} {PRAVECHAT} --user tim --controller {uri} "
+        f"--scope {scope}; echo EXITED $?"
     )
     subprocess.run([*pane.tmux, "send-keys", "-t", pane.name, command, "Enter"], check=True)
     pane.wait(ready)
@@ -278,6 +279,32 @@ def test_unread_lands_at_the_first_and_counts_down(
     _unread_below(pane, lambda n: n < first)
     pane.keys("ctrl+end")
     assert "unread" not in pane.status() and "missed 99" in pane.screen()
+    pane.keys("ctrl+q")
+    pane.wait("EXITED 0")
+
+
+def test_scrolling_up_loads_older_messages_back_to_the_first(
+    tmux: list[str], pravega_uri: str, tmp_path: Path
+) -> None:
+    """Joining loads the last 50 (PRAVECHAT_HISTORY); the top of the log reads the 200
+    before them from Pravega, then the rest, down to the room's first message."""
+    scope = f"older-{uuid.uuid4().hex[:10]}"
+    _history(pravega_uri, scope, "lobby", [f"line {n}" for n in range(300)])
+    subprocess.run([*tmux, "new-session", "-d", "-s", "keys", "-x", "80", "-y", "24"],
+                   check=True)  # fmt: skip
+    pane = _launch(Pane(tmux, "keys"), pravega_uri, scope, tmp_path, "line 299",
+                   env="PRAVECHAT_HISTORY=50")  # fmt: skip
+    pane.keys("ctrl+home")  # line 250, the first loaded, at the top; 50-249 come above it
+    lines = pane.screen().splitlines()
+    assert lines[1].rstrip().endswith("line 250"), lines
+    pane.keys("pageup")
+    assert "line 249" in pane.wait("line 233")  # read back, above what was there, in order
+    pane.keys("ctrl+home")
+    pane.keys("ctrl+home")  # 0-49, and the room's start
+    screen = pane.wait("the beginning of #lobby")
+    assert "line 0" in screen and "line 1" in screen
+    pane.keys("ctrl+end")
+    pane.wait("line 299")
     pane.keys("ctrl+q")
     pane.wait("EXITED 0")
 

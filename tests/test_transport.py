@@ -193,6 +193,22 @@ async def test_the_scrollback_limit_keeps_the_latest(
     assert session.history == said[-10:]
 
 
+async def test_older_messages_load_page_by_page_back_to_the_first(
+    transport: Transport, sessions: list[RoomSession]
+) -> None:
+    writer = await transport.open_writer("lobby")
+    said = [new_message("lobby", "alex", f"line {n}") for n in range(250)]
+    await writer.send_batch(said)
+    tim = await RoomSession.open(transport, "tim", "lobby", scrollback=100)
+    sessions.append(tim)
+    assert tim.history == said[-100:] and tim.has_older
+    assert await tim.load_older(100) == said[50:150] and tim.has_older
+    assert await tim.load_older(100) == said[:50] and not tim.has_older
+    assert await tim.load_older(100) == []
+    small = await _join(transport, sessions, "newcomer")  # all of it fits: nothing older
+    assert small.history == said and not small.has_older
+
+
 async def test_the_same_user_twice_in_a_room_is_refused(
     transport: Transport, sessions: list[RoomSession]
 ) -> None:
@@ -478,6 +494,8 @@ async def test_a_returning_user_who_missed_much_gets_the_last_ones_and_an_estima
     assert [d.message.id for d in got] == [m.id for m in missed[-50:]]
     assert all(d.unread for d in got) and tim.history == []
     assert 2950 * 0.9 <= tim.missed <= 2950 * 1.1
+    assert tim.has_older  # scrolling up reads the missed ones back, newest first
+    assert await tim.load_older(1000) == missed[-1050:-50]
     await writer.send(after := new_message("lobby", "alex", "after"))
     [live] = await _take(tim, 1)
     assert live.message == after and not live.unread

@@ -92,6 +92,10 @@ class Ready:
     skipped: Counter[SkipReason]
     missed: int = 0
     """Unread messages before those delivered, not loaded (an estimate): see CATCH_UP_BYTES."""
+    oldest: int = 0
+    """Where the first event loaded starts: older messages are read back from there."""
+    older: bool = False
+    """The room holds events before ``oldest``."""
 
 
 @dataclass(frozen=True)
@@ -186,13 +190,14 @@ class RoomReader:
         if unread_before - boundary > CATCH_UP_BYTES:
             shown = await self._catch_up(lost, group, stream, boundary, unread_before, recent)
         else:
-            history, skipped = await self._unless_lost(
-                lost, transport.read_until_blocking, stream, boundary, args.scrollback
+            window = await self._unless_lost(
+                lost, transport.read_window_blocking, stream, boundary, args.scrollback
             )
+            history, skipped = window.messages()
             for message in history:
                 recent.first_time(message.id)
                 await self._put(History(message))
-            await self._put(Ready(skipped))
+            await self._put(Ready(skipped, oldest=window.start, older=window.older))
             shown = len(history)
         with binding(f"creating {user}'s reader on {room}"):
             self._reader = await self._unless_lost(lost, group.reader, self._reader_id)
@@ -250,7 +255,7 @@ class RoomReader:
         for event in unread:
             if isinstance(event.decoded, Skipped):
                 skipped[event.decoded.reason] += 1
-        await self._put(Ready(skipped, missed))
+        await self._put(Ready(skipped, missed, window.start, window.older))
         shown = len(history)
         for event in unread:
             if not isinstance(event.decoded, Skipped) and recent.first_time(event.decoded.id):

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Protocol, Self
 
-from pravechat.core.names import normalize_room, validate_user
+from pravechat.core.blocking import off_loop
+from pravechat.core.names import normalize_room, room_stream, validate_user
 from pravechat.core.paths import private_dir, session_files
 from pravechat.core.probe import controller_answers
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, decode_event, new_message
@@ -36,6 +37,8 @@ _PROBE_TIMEOUT = 5.0
 _CLOSE_DRAIN = 2.0
 """How long close() waits for the outbox to empty before saving what is left."""
 _DEDUPE_WINDOW = 10_000
+_OLDER_OVERLAP = 100
+_LOAD_TIMEOUT = 20.0
 """Message ids remembered across reader restarts, to drop Pravega's redeliveries."""
 log = logging.getLogger("pravechat.session")
 
@@ -61,6 +64,9 @@ class ChatSession(Protocol):
     on_status: StatusListener | None
 
     @property
+    def has_older(self) -> bool: ...
+
+    @property
     def pending(self) -> list[ChatMessage]: ...
 
     def batches(self, max_size: int = 1000) -> AsyncIterator[list["Delivery"]]: ...
@@ -68,6 +74,8 @@ class ChatSession(Protocol):
     def submit(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
 
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
+
+    async def load_older(self, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]: ...
 
     async def close(self) -> None: ...
 
@@ -167,6 +175,14 @@ class RoomSession:
         self.missed = 0
         """Unread messages older than those delivered, not loaded (an estimate): a user
         who missed more than a few thousand gets the last ones (room_reader.CATCH_UP_BYTES)."""
+        self.has_older = False
+        """The room holds messages older than those loaded: :meth:`load_older` reads them."""
+        self._oldest = 0
+        """Where the oldest message loaded starts in the room stream."""
+        self._oldest_ids = {message.id for message in history[:_OLDER_OVERLAP]}
+        """Ids of the oldest messages loaded: a write retried across the edge of two reads
+        would be shown twice."""
+        self._loading_older = asyncio.Lock()
         self.on_status: StatusListener | None = None
         self.state = "connected"
         self._transport = transport
@@ -214,6 +230,7 @@ class RoomSession:
             transport, args, writer, reader, history, ready.skipped, files, lock, opened.born
         )
         session.missed = ready.missed
+        session.has_older, session._oldest = ready.older, ready.oldest
         return session
 
     @staticmethod
@@ -310,11 +327,33 @@ class RoomSession:
         notice = f"reconnected to #{self.room}"
         if opened.born != self._born:
             self._born = opened.born
+            self.has_older = False  # what was loaded before is all the old room held
             notice += (
                 ": the server had lost this room (it restarted without durable storage), "
                 "so it was created again and starts empty"
             )
         self._status("connected", notice)
+
+    async def load_older(self, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]:
+        """Up to ``limit`` messages from before the oldest loaded, oldest first, read back
+        from the room (none once :attr:`has_older` is false). Events that are not valid
+        messages are left out; :class:`TransportError` if the server cannot be read."""
+        async with self._loading_older:
+            if not self.has_older:
+                return []
+            stream = room_stream(self.room)
+            reading = off_loop(self._transport.read_window_blocking, stream, self._oldest, limit)
+            try:
+                window = await asyncio.wait_for(reading, _LOAD_TIMEOUT)
+            except TimeoutError:
+                raise TransportError(
+                    f"reading older messages of #{self.room} took over {_LOAD_TIMEOUT:.0f} s"
+                ) from None
+            messages, _ = window.messages()
+            messages = [m for m in messages if m.id not in self._oldest_ids]
+            self._oldest, self.has_older = window.start, window.older
+            self._oldest_ids = {message.id for message in messages[:_OLDER_OVERLAP]}
+            return messages
 
     def __aiter__(self) -> AsyncIterator[Delivery]:
         return self._deliveries()

@@ -99,6 +99,8 @@ class Window:
     """Where the first of them starts (the window's end when there are none)."""
     unreadable: bool
     """No start in the window chained to its end: a hostile writer's bytes, say."""
+    older: bool = False
+    """Events before ``start`` can be read: the room's first one is not among these."""
 
     def messages(self) -> tuple[list[ChatMessage], Counter[SkipReason]]:
         """The valid messages, each id once, and the rest counted by reason."""
@@ -240,8 +242,10 @@ class Transport:
         event larger than MAX_EVENT_BYTES is kept only as its size.
         """
         if stop <= 0 or limit <= 0:
-            return Window([], stop, unreadable=False)
+            return Window([], stop, unreadable=False, older=stop > 0)
         head, _ = self.bounds(stream)
+        if stop <= head:  # retention removed everything up to here
+            return Window([], stop, unreadable=False)
         size = min(
             HISTORY_MAX_WINDOW, max(HISTORY_FIRST_WINDOW, (limit + 1) * BYTES_PER_MESSAGE_GUESS)
         )
@@ -267,7 +271,9 @@ class Transport:
             )
             for frame in frames[-limit:]
         ]
-        return Window(events, events[0].offset if events else stop, unreadable=False)
+        start = events[0].offset if events else stop
+        # No event found before ``stop`` (only a giant one there): nothing older can be reached.
+        return Window(events, start, unreadable=False, older=bool(events) and start > head)
 
     def read_until_blocking(
         self, stream: str, stop: int, limit: int

@@ -167,6 +167,8 @@ ROOMS_LISTED = 50
 """Rooms /rooms names in its line; the rest it counts."""
 ROOMS_OFFERED = 10_000
 """Rooms Tab completes at most."""
+OLDER_PAGE = 200
+"""Older messages read per request when scrolling up past the first loaded."""
 QUIT_TIMEOUT = 8.0
 """Seconds quitting waits for the sessions to close (each bounds its own steps): a session
 stuck on a lost server is left as a crash would leave it, its redeliveries dropped by id."""
@@ -429,12 +431,13 @@ class PravechatApp(App[None]):
         view.state = "connected"
         history = event.session.history
         view.log.add((message_entry(message, self.user) for message in history), seen=True)
+        view.log.older = event.session.has_older
         self._local(EntryKind.INFO, f"you are in #{event.room} as {self.user}", event.room)
         if event.session.missed:
             self._local(
                 EntryKind.INFO,
                 f"you missed about {event.session.missed:,} more messages before the unread "
-                "ones below: not loaded",
+                "ones below: scroll up to load them",
                 event.room,
             )
         self.roster.update(Presence(user=self.user, room=event.room), time.monotonic())
@@ -443,6 +446,29 @@ class PravechatApp(App[None]):
             self.run_worker(self._enter(view, self.presence), group="announce")
         self._learn_nicks(m.sender for m in history)
         self._show_status()
+
+    def on_chat_log_wants_older(self, event: ChatLog.WantsOlder) -> None:
+        room = next((name for name, view in self.rooms.items() if view.log is event.log), None)
+        if room is not None:
+            self.run_worker(self._load_older(self.rooms[room]), group=f"older:{room}")
+
+    async def _load_older(self, view: RoomView) -> None:
+        """Read the page of messages before the oldest shown, and put it above them."""
+        if view.session is None:
+            view.log.older_failed()
+            return
+        try:
+            messages = await view.session.load_older(OLDER_PAGE)
+        except PravechatError as error:
+            view.log.older_failed()
+            self.notify(f"older messages of #{view.name}: {error}", severity="error",
+                        markup=False)  # fmt: skip
+            return
+        entries = [message_entry(message, self.user) for message in messages]
+        if not view.session.has_older:
+            entries.insert(0, Entry(EntryKind.INFO, f"the beginning of #{view.name}"))
+        view.log.prepend(entries, older=view.session.has_older)
+        self._learn_nicks(message.sender for message in messages)
 
     def on_delivered(self, event: Delivered) -> None:
         view = self.rooms.get(event.room)
@@ -816,6 +842,8 @@ class PravechatApp(App[None]):
                 log.scroll_home(animate=False, immediate=True)
             case _:
                 log.follow()
+        if how in ("page_up", "top") and log.scroll_y <= 0:
+            log.want_older()  # already at the top, so no scroll said so
 
     async def action_cycle_room(self, step: int) -> None:
         names = list(self.rooms)

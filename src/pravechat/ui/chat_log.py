@@ -45,6 +45,13 @@ class ChatLog(ScrollView, can_focus=True):
 
         log: "ChatLog"
 
+    @dataclass
+    class WantsOlder(Message):
+        """The view reached the top and the room holds older messages: load some and
+        :meth:`ChatLog.prepend` them."""
+
+        log: "ChatLog"
+
     def __init__(self, max_entries: int = 100_000, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.max_entries = max_entries
@@ -66,6 +73,9 @@ class ChatLog(ScrollView, can_focus=True):
         self.divider_shown = True
         """False from placing a divider until the view has been put there (on showing)."""
         self._reported = (0, 0)
+        self.older = False
+        """The room holds messages before the first entry: reaching the top asks for them."""
+        self._asked_older = False
 
     @property
     def entries(self) -> list[Entry]:
@@ -112,6 +122,43 @@ class ChatLog(ScrollView, can_focus=True):
         self._update_size()
         self._report()
 
+    def prepend(self, entries: list[Entry], older: bool) -> None:
+        """Put older entries above the first, keeping the lines on screen where they are;
+        ``older``: the room holds more before these. Past ``max_entries`` the oldest of
+        them are left out, and no more are asked for."""
+        self._asked_older = False
+        room = self.max_entries - len(self._entries)
+        if len(entries) > room:
+            entries, older = entries[len(entries) - max(0, room) :], False
+        self.older = older
+        if not entries:
+            return
+        self.end_search()  # its entry indexes would be off
+        width, console = self._text_width(), self.app.console
+        starts, added = [], 0
+        for entry in entries:
+            starts.append(added)
+            added += line_count(entry, width, console)
+        self._starts = starts + [start + added for start in self._starts]
+        self._entries[:0] = entries
+        self._first_seq -= len(entries)  # the others keep their sequence numbers
+        self._total_lines += added
+        self._cache.clear()  # its keys may name entries dropped earlier
+        following, top = self.following, self.scroll_y
+        self._update_size()
+        if not following:
+            self.scroll_to(y=top + added, animate=False, immediate=True, force=True)
+
+    def want_older(self) -> None:
+        """At the top: ask the app for older messages, once until they come."""
+        if self.older and not self._asked_older:
+            self._asked_older = True
+            self.post_message(self.WantsOlder(self))
+
+    def older_failed(self) -> None:
+        """Loading older messages failed: the next time the top is reached asks again."""
+        self._asked_older = False
+
     def _append(self, entry: Entry, width: int, console: Console) -> None:
         self._entries.append(entry)
         self._starts.append(self._total_lines)
@@ -148,6 +195,7 @@ class ChatLog(ScrollView, can_focus=True):
         whole scrollback on every batch made a catch-up crawl at 700 msg/s (measured).
         """
         self.end_search()  # its entry indexes would be off
+        self.older = False  # loading older ones would now leave a gap: scrollback is full
         shift = self._starts[count] if count < len(self._starts) else self._total_lines
         self._forget_unseen(self._first_seq + count)  # dropped unseen are gone for good
         self._first_seq += count  # cached strips stay keyed by sequence number
@@ -218,6 +266,12 @@ class ChatLog(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         self.following = new_value >= self.max_scroll_y
         self.mark_seen()
+        if new_value <= 0 < old_value:
+            self.want_older()
+
+    def on_mouse_scroll_up(self) -> None:
+        if self.scroll_y <= 0:  # already at the top: the wheel asks for more
+            self.want_older()
 
     def _text_width(self) -> int:
         return max(20, self.scrollable_content_region.width or self.size.width or 80)
