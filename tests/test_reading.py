@@ -14,7 +14,7 @@ from pravechat.core.session import Delivery
 from pravechat.core.settings import Bell
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.chat_log import ChatLog
-from pravechat.ui.entries import EntryKind, message_entry
+from pravechat.ui.entries import EntryKind, line_count, message_entry
 from tests.fakes import FakeChat, message
 from tests.helpers import presence_app, settled
 
@@ -136,6 +136,27 @@ async def test_a_log_that_first_overflows_goes_to_its_end_before_the_scrollbar_s
         assert log.scroll_y == log.max_scroll_y > 0
         await pilot.pause(0.1)
         assert "line 59" in _visible(log)[-1]
+
+
+async def test_lines_counted_before_the_first_scrollbar_are_counted_again_at_its_width() -> None:
+    """A line as wide as the log wraps once the scrollbar takes a column: no resize event
+    says so, and the last line was cut off (seen in the /help snapshot)."""
+    chat = FakeChat("tim")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        log = app.chat_log
+        exact = next(
+            entry
+            for n in range(40, 80)
+            if line_count(entry := message_entry(message("alex", "w" * n + " end"), "tim"),
+                          79, app.console) > line_count(entry, 80, app.console)
+        )  # fmt: skip
+        log.add(message_entry(message("alex", f"line {n}"), "tim") for n in range(30))
+        log.add([exact, message_entry(message("alex", "the last"), "tim")])
+        await pilot.pause(0.1)
+        assert log.virtual_size.height == len(log.plain_lines())
+        assert _visible(log)[-1].strip().endswith("the last")
 
 
 async def test_scrolling_up_past_the_first_loaded_loads_older_back_to_the_beginning() -> None:

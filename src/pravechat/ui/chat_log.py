@@ -302,7 +302,14 @@ class ChatLog(ScrollView, can_focus=True):
         self.refresh()
 
     def _settle_view(self) -> None:
-        """A following view goes to the bottom, or stops at the divider of unseen lines."""
+        """After a layout: lines counted at the width before a scrollbar came or went are
+        counted again; a following view goes to the bottom, or stops at the divider of
+        unseen lines."""
+        if self._text_width() != self._width:  # no resize event says so: the size is the same
+            self._width = self._text_width()
+            self._reflow()
+            self._update_size()  # settles again, at the new width
+            return
         if not self.following:
             return
         if self.unseen:
