@@ -7,9 +7,10 @@ Every client is a process of its own on this machine; pravechat's are the real a
 Client A pastes a line and presses Enter ``--typist`` times a second (no person types faster);
 when a phase's rate is higher, a bot (pravechat's core, another process) sends the rest, so the
 room carries the full rate. Both kinds of line are timed: A's from Enter, the bot's from its
-send call. In the same run two baselines carry the same load from one sender: (a) raw
-``pravega_client``, write to read, the floor of this transport; (b) a ``websockets`` broadcast
-server on loopback. "pravechat core" is pravechat without a screen: sessions at both ends.
+send call. In the same run three baselines carry the same load from one sender: (a) pravechat's
+own binding (``pravechat._pravega``) alone, write to read, the floor of the transport; (b) the
+stock ``pravega_client`` it replaced (Python 3.11 only); (c) a ``websockets`` broadcast server
+on loopback. "pravechat core" is pravechat without a screen: sessions at both ends.
 """
 
 import argparse
@@ -29,9 +30,13 @@ from pravechat.core.transport import Transport
 MODULES = {
     "pravechat": "benchmarks.agent_ui",
     "pravechat core": "benchmarks.agent_core",
+    "own binding": "benchmarks.agent_binding",
     "pravega_client": "benchmarks.agent_raw",
     "websockets": "benchmarks.agent_ws",
 }
+FLOORS = ["own binding", "pravega_client"]
+"""Raw transports, no pravechat code on the path: pravechat's own binding (what it stands on)
+and the stock binding it replaced."""
 BOT = "benchmarks.agent_core"
 START_DELAY_S = 10.0
 """Senders start together this long after launch: time for every client to join."""
@@ -46,7 +51,7 @@ def _free_port() -> int:
 def _endpoint(system: str, uri: str, receivers: int, agents: Agents) -> list[str]:
     """Where this system's clients connect: the arguments before each agent's own."""
     scope = f"bench-{uuid.uuid4().hex[:8]}"
-    if system.startswith("pravechat"):
+    if system.startswith("pravechat") or system == "own binding":
         return [uri, scope, f"latency{receivers}"]
     if system == "pravega_client":
         return [uri, scope, Transport.connect(uri, scope).ensure_stream(f"latency{receivers}")]
@@ -85,7 +90,7 @@ def _start_senders(system: str, endpoint: list[str], phases: list[Phase], typist
             agents.start(BOT, "bot", "sender", *endpoint, "bot", "bot", start, *specs(bot))
             return ["tx", "bot"]
         return ["tx"]
-    if system == "pravechat core":
+    if system in ("pravechat core", "own binding"):
         agents.start(MODULES[system], "tx", "sender", *endpoint, "tx", "w0", start, "--done",
                      *specs(phases))  # fmt: skip
         return ["tx"]
@@ -94,7 +99,9 @@ def _start_senders(system: str, endpoint: list[str], phases: list[Phase], typist
 
 
 def _receiver_args(system: str, name: str) -> list[str]:
-    return {"pravechat": [name], "pravechat core": [name, "1"]}.get(system, [])
+    return {"pravechat": [name], "pravechat core": [name, "1"], "own binding": [name, "1"]}.get(
+        system, []
+    )
 
 
 def measure(system: str, uri: str, receivers: int, phases: list[Phase], typist: float,
@@ -159,16 +166,18 @@ def report(runs: dict[str, dict[str, Any]]) -> str:
     ratios = []
     for key, phases in runs.items():
         system, receivers = key.split("/")
-        floor = runs.get(f"pravega_client/{receivers}")
-        if not system.startswith("pravechat") or floor is None:
-            continue
-        for tag, m in phases.items():
-            if not m["bot"] and tag in floor:
-                ratios.append([system, receivers, f"{m['rate']:g}",
-                               f"{m['p50'] / floor[tag]['p50']:.1f}x",
-                               f"{m['p99'] / floor[tag]['p99']:.1f}x"])  # fmt: skip
+        for baseline in FLOORS:
+            floor = runs.get(f"{baseline}/{receivers}")
+            if not system.startswith("pravechat") or floor is None:
+                continue
+            for tag, m in phases.items():
+                if not m["bot"] and tag in floor:
+                    ratios.append([system, baseline, receivers, f"{m['rate']:g}",
+                                   f"{m['p50'] / floor[tag]['p50']:.1f}x",
+                                   f"{m['p99'] / floor[tag]['p99']:.1f}x"])  # fmt: skip
     if ratios:
-        header = ["system", "receivers", "room msg/s", "p50 / raw p50", "p99 / raw p99"]
+        header = ["system", "floor", "receivers", "room msg/s", "p50 / floor p50",
+                  "p99 / floor p99"]  # fmt: skip
         lines += [table(header, ratios), ""]
     return "\n".join(lines)
 

@@ -13,6 +13,8 @@ processes (the app and its reader processes) once it is ready.
 import argparse
 import asyncio
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -55,6 +57,21 @@ def launch(agents: Agents, uri: str, scope: str, room: str, user: str,
             "unread": ready["unread"], "missed": ready.get("missed", 0), "rss_mb": rss}  # fmt: skip
 
 
+def history_command(uri: str, scope: str, room: str, runs: int) -> list[float]:
+    """Seconds each ``pravechat history ROOM --limit 50`` takes, process start to exit."""
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        printed = subprocess.run(
+            [sys.executable, "-m", "pravechat", "history", room, "--limit", "50",
+             "--controller", uri, "--scope", scope],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        times.append(time.perf_counter() - began)
+        assert len(printed.stdout.splitlines()) == min(50, int(room.removeprefix("history")))
+    return times
+
+
 def measure(uri: str, count: int, runs: int) -> dict[str, Any]:
     scope = f"bench-{uuid.uuid4().hex[:8]}"
     room = f"history{count}"
@@ -66,10 +83,11 @@ def measure(uri: str, count: int, runs: int) -> dict[str, Any]:
             rate = asyncio.run(fill(transport, room, count))
             newcomers = [launch(agents, uri, scope, room, f"new{n}", 0) for n in range(runs)]
             returning = launch(agents, uri, scope, room, "back", count)
+            history = history_command(uri, scope, room, runs)
         finally:
             agents.stop()
     return {"messages": count, "fill_msg_per_s": rate, "newcomer": newcomers,
-            "returning": returning}  # fmt: skip
+            "returning": returning, "history_command_s": history}  # fmt: skip
 
 
 def report(levels: list[dict[str, Any]]) -> str:
@@ -88,11 +106,12 @@ def report(levels: list[dict[str, Any]]) -> str:
                 f"{back['unread']:,}"
                 + (f" (+ ~{back['missed']:,} not loaded)" if back.get("missed") else ""),
                 f"{back['rss_mb']:.0f}",
+                f"{statistics.median(level['history_command_s']):.2f}",
             ]
         )
     header = ["messages in room", "newcomer: launch to ready s, median (runs)", "history shown",
               "newcomer RSS MB", "returning: launch to all shown s", "missed shown",
-              "returning RSS MB"]  # fmt: skip
+              "returning RSS MB", "`history --limit 50` s, median"]  # fmt: skip
     return table(header, rows) + "\n"
 
 
