@@ -58,7 +58,13 @@ class DaemonPool(Executor):
 _POOL = DaemonPool("pravega")
 
 
+def in_pool(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> "asyncio.Future[T]":
+    """``call(*args, **kwargs)`` started in a thread of the binding's pool: a future of the
+    loop, which a canceller can abandon (the call ends on its own)."""
+    loop = asyncio.get_running_loop()
+    return loop.run_in_executor(_POOL, functools.partial(call, *args, **kwargs))
+
+
 async def off_loop(call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``call(*args, **kwargs)`` in a thread of the binding's pool."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_POOL, functools.partial(call, *args, **kwargs))
+    return await in_pool(call, *args, **kwargs)

@@ -24,10 +24,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, ParamSpec, TypeVar
+from typing import Any, Literal, NoReturn, ParamSpec, TypeVar
 
 from pravechat import _pravega
-from pravechat.core.blocking import off_loop
+from pravechat.core.blocking import in_pool, off_loop
 from pravechat.core.names import normalize_room, reader_group_name, room_stream, validate_user
 from pravechat.core.presence import (
     PRESENCE_RETENTION_MS,
@@ -136,6 +136,10 @@ class RoomReader:
         self._group: _pravega.Group | None = None
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._calling: asyncio.Future[Any] | None = None
+        """The binding call in flight, which the server's loss cancels."""
+        self._watched: asyncio.Event | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
     @classmethod
     def start(cls, transport: Transport, args: ReaderArgs) -> "RoomReader":
@@ -154,6 +158,8 @@ class RoomReader:
         except TransportError as error:
             await self.items.put(Failed(str(error)))
         finally:
+            if self._watcher is not None:
+                self._watcher.cancel()
             await self.items.put(None)
 
     async def _put(self, item: Item) -> None:
@@ -315,19 +321,40 @@ class RoomReader:
     ) -> T:
         """``call(*args)`` in a thread, unless the server goes away first: then the reader is
         abandoned, as a crash would leave it (the next join takes it offline), and its call
-        left to end on its own."""
-        calling = asyncio.ensure_future(off_loop(call, *args, **kwargs))
-        noticing = asyncio.ensure_future(lost.wait())
+        left to end on its own.
+
+        One watcher per reader cancels the call in flight (:meth:`_watch`): racing each call
+        with the event cost two tasks per slice read, a third of the reader's CPU at 250
+        msg/s (measured)."""
+        if self._watcher is None or self._watched is not lost:
+            if self._watcher is not None:
+                self._watcher.cancel()
+            self._watched = lost
+            self._watcher = asyncio.get_running_loop().create_task(self._watch(lost))
+        if lost.is_set():
+            self._abandon()
+        calling: asyncio.Future[T] = in_pool(call, *args, **kwargs)
+        self._calling = calling
         try:
-            await asyncio.wait({calling, noticing}, return_when=asyncio.FIRST_COMPLETED)
+            return await calling
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if lost.is_set() and not (task is not None and task.cancelling()):
+                self._abandon()
+            raise
         finally:
-            noticing.cancel()
-        if not calling.done():
-            if self._reader is not None:
-                self._reader.interrupt()
-            self._reader = None
-            raise TransportError(f"the server at {self.transport.uri} went away")
-        return calling.result()
+            self._calling = None
+
+    async def _watch(self, lost: asyncio.Event) -> None:
+        await lost.wait()
+        if self._calling is not None:
+            self._calling.cancel()  # its awaiter raises, see _abandon
+
+    def _abandon(self) -> NoReturn:
+        if self._reader is not None:
+            self._reader.interrupt()
+        self._reader = None
+        raise TransportError(f"the server at {self.transport.uri} went away")
 
     async def stop(self, unshown_from: int | None = None) -> None:
         """Stop reading and go offline, saving the position read up to, or, when messages it
