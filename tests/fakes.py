@@ -125,6 +125,7 @@ class FakePresence:
     """Presence events a test feeds in; remembers the rooms entered."""
 
     def __init__(self) -> None:
+        self.client = "0123456789abcdef"
         self.rooms: set[str] = set()
         self.typed: list[str] = []
         self.entered: list[str] = []

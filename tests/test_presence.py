@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from pravechat.core.presence import ROSTER_CAP, LineBudget, Presence, Roster, decode_presence
+from pravechat.core.presence import (
+    ROSTER_CAP,
+    LineBudget,
+    Presence,
+    Roster,
+    decode_presence,
+    elsewhere,
+)
 from pravechat.core.presence_session import PresenceSession
 from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
@@ -192,3 +199,50 @@ async def test_presence_of_rooms_not_followed_is_ignored() -> None:
             while "alex" not in app.roster.members("lobby"):
                 await pilot.pause(0.05)
         assert app.roster._seen.keys() == {"lobby"} and presence.answered == []
+
+
+async def test_two_sessions_of_one_user_see_each_other(pravega_uri: str) -> None:
+    """Through the real server: each running client's events carry its own id, so each
+    session of tim tells the other's events from its own."""
+    scope = f"pres-{uuid.uuid4().hex[:10]}"
+    here = await PresenceSession.open(Transport.connect(pravega_uri, scope), "tim")
+    there = await PresenceSession.open(Transport.connect(pravega_uri, scope), "tim")
+    try:
+        assert here.client != there.client
+        await here.enter("lobby")
+        await there.enter("lobby")
+        seen: dict[str, list[bool]] = {here.client: [], there.client: []}
+        async with asyncio.timeout(30):
+            async for event in here.events():
+                assert event.client is not None
+                seen[event.client].append(elsewhere(event, "tim", here.client))
+                if seen[here.client] and seen[there.client]:
+                    break
+        assert seen[here.client][0] is False and seen[there.client][0] is True
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def test_another_session_of_the_same_user_is_pointed_out_once_each() -> None:
+    app, _chat, presence = presence_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settled(pilot, app)
+        warning = "tim is also connected from another session (in #lobby)"
+
+        def warnings() -> int:
+            return sum(warning in line for line in app.chat_log.plain_lines())
+
+        presence.queue.put_nowait(Presence(user="tim", room="lobby", client=presence.client))
+        presence.queue.put_nowait(Presence(user="alex", room="lobby", client="aaaaaaaaaaaaaaaa"))
+        for _ in range(2):  # a heartbeat of another session, then the next one
+            presence.queue.put_nowait(Presence(user="tim", room="lobby", client="bbbbbbbbbbbbbbbb"))
+        async with asyncio.timeout(10):
+            while "alex" not in app.roster.members("lobby"):
+                await pilot.pause(0.05)
+        await pilot.pause(0.1)
+        assert warnings() == 1
+        presence.queue.put_nowait(Presence(user="tim", room="lobby"))  # an older pravechat
+        async with asyncio.timeout(10):
+            while warnings() < 2:
+                await pilot.pause(0.05)

@@ -39,9 +39,17 @@ class Presence(BaseModel):
     ask: bool = False
     """The sender just entered: whoever follows the room answers with a heartbeat now."""
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    client: str | None = Field(None, pattern=r"^[0-9a-f]{8,32}$")
+    """The running client that sent it (absent from older clients): see :func:`elsewhere`."""
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json"), separators=(",", ":"))
+
+
+def elsewhere(event: Presence, user: str, client: str) -> bool:
+    """Whether ``event`` comes from another running session of ``user`` than ``client``
+    (an older pravechat sends no client id: it is another one too)."""
+    return event.user == user and event.client != client
 
 
 def decode_presence(data: bytes) -> Presence | None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -30,6 +31,9 @@ class PresenceSession:
         reader: RoomReader,
     ) -> None:
         self.user = user
+        self.client = uuid.uuid4().hex[:16]
+        """This running client's id on its events: another session of the same user has
+        another one (presence.elsewhere)."""
         self.rooms: set[str] = set()
         self._transport = transport
         self._writer = writer
@@ -58,7 +62,9 @@ class PresenceSession:
         typing: bool = False,
         ask: bool = False,
     ) -> None:
-        event = Presence(user=self.user, room=room, state=state, typing=typing, ask=ask)
+        event = Presence(
+            user=self.user, room=room, state=state, typing=typing, ask=ask, client=self.client
+        )
         await self._transport.write(self._writer, event.to_json(), PRESENCE_STREAM)
 
     async def enter(self, room: str) -> None:

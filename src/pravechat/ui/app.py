@@ -39,6 +39,7 @@ from pravechat.core.presence import (
     LineBudget,
     Presence,
     Roster,
+    elsewhere,
 )
 from pravechat.core.protocol import Kind
 from pravechat.core.session import ChatSession, Delivery, SessionStatus
@@ -79,6 +80,8 @@ HELP_COLUMN = 15
 
 
 class PresenceLike(Protocol):
+    client: str
+
     async def enter(self, room: str) -> None: ...
 
     async def here(self, room: str) -> None: ...
@@ -224,6 +227,8 @@ class PravechatApp(App[None]):
         self.crash_log: Path | None = None
         """Where the traceback of an unexpected error went."""
         self._answered: dict[str, float] = {}
+        self._elsewhere: set[str] = set()
+        """Other sessions of this user already pointed out, by client id."""
         """When each room's question "who is here?" was last answered (monotonic)."""
         self._answer_due: set[str] = set()
         """Rooms with an answer waiting for the end of their ANSWER_EVERY."""
@@ -575,6 +580,8 @@ class PravechatApp(App[None]):
             return  # a room not followed: nothing to show, and nothing to keep
         if event.ask and event.user != self.user and view is not None and view.session:
             self._answer(event.room, now)
+        if self.presence is not None and elsewhere(event, self.user, self.presence.client):
+            self._say_connected_elsewhere(event)
         change = self.roster.update(event, now)
         if event.typing and self._typing:
             self._show_status_soon()  # "… typing" now, not at the next presence tick
@@ -582,6 +589,19 @@ class PravechatApp(App[None]):
             if change.joined:
                 self._learn_nicks([event.user])  # Tab completes who is here, spoken or not
             self._show_change(change, now, asking=event.ask)
+
+    def _say_connected_elsewhere(self, event: Presence) -> None:
+        """Once per other session of this user (either may have been started second)."""
+        other = event.client or "older"
+        if other in self._elsewhere:
+            return
+        self._elsewhere.add(other)
+        self._local(
+            EntryKind.ERROR,
+            f"{self.user} is also connected from another session (in #{event.room}): both "
+            "read each room through the same reader group, so each may show only part of "
+            "the messages; quit one of them",
+        )
 
     def _answer(self, room: str, now: float) -> None:
         """Say we are here, at once or, within ANSWER_EVERY of the last answer, once at the
