@@ -23,6 +23,7 @@ class FakeSession:
         self.room = room
         self.history = history or []
         self.missed = 0
+        self.notices: list[str] = []
         self.sent: list[ChatMessage] = []
         self.closed = False
         self.incoming: asyncio.Queue[list[Delivery]] = asyncio.Queue()

@@ -56,3 +56,13 @@ def room_of_stream(stream: str) -> str | None:
 def reader_group_name(user: str, room: str) -> str:
     """One reader group per (user, room): it keeps that user's read position in that room."""
     return f"{normalize_room(room)}.{validate_user(user)}"
+
+
+GROUP_NAMES_TRIED = 8
+
+
+def reader_group_names(user: str, room: str) -> list[str]:
+    """The user's reader group for the room, then the names that take its place once someone
+    deleted it: Pravega never lets a deleted group's name be created again."""
+    first = reader_group_name(user, room)
+    return [first] + [f"{first}.{n}" for n in range(2, GROUP_NAMES_TRIED + 1)]

@@ -28,7 +28,13 @@ from typing import Any, Literal, NoReturn, ParamSpec, TypeVar
 
 from pravechat import _pravega
 from pravechat.core.blocking import in_pool, off_loop
-from pravechat.core.names import normalize_room, reader_group_name, room_stream, validate_user
+from pravechat.core.names import (
+    normalize_room,
+    reader_group_name,
+    reader_group_names,
+    room_stream,
+    validate_user,
+)
 from pravechat.core.presence import (
     PRESENCE_RETENTION_MS,
     PRESENCE_STREAM,
@@ -60,6 +66,9 @@ CATCH_UP_BYTES = 1 << 20
 not read through: the last messages before the tail are shown as unread, how many older ones
 were missed is estimated, and the user's group moves to the tail. Joining then costs what is
 shown, however much was missed."""
+_BROKEN_GROUP = ("TableDoesNotExist", "Expected a StreamCut but none found")
+"""How the crate fails to use a reader group whose state someone deleted, or whose stream
+was deleted and created again under it."""
 OFFLINE_TIMEOUT = 5.0
 """Seconds a stopping reader has to go offline; past it the reader is left to the next join
 (which takes it offline at its last saved position)."""
@@ -75,11 +84,20 @@ class ReaderArgs:
     resume: bool = False
     """Rejoin after a lost connection: no history, nothing unread, and a reader group the
     server lost starts at the head of the room (everything in it came after the loss)."""
+    resume_at: int | None = None
+    """On a rejoin: where the last reader stopped. A group that was deleted while the room
+    stayed (the same ``born``) starts there instead of at the head: nothing is replayed."""
+    born: str | None = None
+    """On a rejoin: the birth mark of the room the last reader read."""
 
 
 @dataclass(frozen=True)
 class Opened:
     born: str | None
+    group: str = ""
+    """The reader group read through."""
+    group_replaced: bool = False
+    """Someone deleted the user's reader group: another one, under the next name, reads."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,8 @@ class RoomReader:
         self._group: _pravega.Group | None = None
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self.read_to: int | None = None
+        """Where the last event passed on ends (live reading only)."""
         self._calling: asyncio.Future[Any] | None = None
         """The binding call in flight, which the server's loss cancels."""
         self._watched: asyncio.Event | None = None
@@ -170,16 +190,17 @@ class RoomReader:
         args, transport = self.args, self.transport
         user, room = validate_user(args.user), normalize_room(args.room)
         stream = room_stream(room)
-        group_name = reader_group_name(user, room)
 
         def open_group() -> tuple[_pravega.Group, str | None, int, int]:
             transport.create_stream(stream)
             born = transport.birth_mark(stream)
             # An existing group keeps its position; a new user starts at the tail.
-            start: Literal["head", "tail"] = "head" if args.resume else "tail"
+            start: Literal["head", "tail"] | int = "head" if args.resume else "tail"
+            if args.resume and args.resume_at is not None and born == args.born:
+                start = args.resume_at
+            group, online = self._open_group(stream, start)
             with binding(f"opening {user}'s reader group on {room}"):
-                group = transport.client.reader_group(transport.scope, group_name, stream, start)
-                for left_behind in group.online_readers():
+                for left_behind in online:
                     group.reader_offline(left_behind)
                 boundary = group.position()
             tail = boundary if args.resume else transport.tail_offset(stream)
@@ -191,7 +212,7 @@ class RoomReader:
         lost = server_lost(transport.uri)
         group, born, boundary, unread_before = await self._unless_lost(lost, open_group)
         self._group = group
-        await self._put(Opened(born))
+        await self._put(Opened(born, group.name, group.name != reader_group_name(user, room)))
         recent = RecentIds(DEDUPE_WINDOW)
         if unread_before - boundary > CATCH_UP_BYTES:
             shown = await self._catch_up(lost, group, stream, boundary, unread_before, recent)
@@ -224,9 +245,32 @@ class RoomReader:
                 elif recent.first_time(event.decoded.id):
                     unread = event.offset < unread_before
                     await self._put(Arrived(event.decoded, unread, event.offset))
+                self.read_to = event.end
         if held and self._reader is not None:
             with binding(f"releasing a slice of {room}"):
                 await self._release(lost)
+
+    def _open_group(
+        self, stream: str, start: Literal["head", "tail"] | int
+    ) -> tuple[_pravega.Group, list[str]]:
+        """The user's reader group, or the first of its replacements (names.
+        reader_group_names) that someone did not delete, with its online readers (reading
+        them, or its position, is what fails for a broken group). Blocking."""
+        transport, user, room = self.transport, self.args.user, self.args.room
+        for name in reader_group_names(user, room):
+            try:
+                with binding(f"opening {user}'s reader group on {room}"):
+                    group = transport.client.reader_group(transport.scope, name, stream, start)
+                    group.position()
+                    return group, group.online_readers()
+            except TransportError as error:
+                if not any(broken in str(error) for broken in _BROKEN_GROUP):
+                    raise
+                log.warning("%s: reader group %s is broken: trying the next name", room, name)
+        raise TransportError(
+            f"{user}'s reader groups on {room} were all deleted (anyone with write access to "
+            "this Pravega can do it), and a deleted name cannot be used again"
+        )
 
     async def _catch_up(
         self,

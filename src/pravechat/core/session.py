@@ -26,8 +26,14 @@ from pravechat.core.room_reader import (
     Ready,
     RoomReader,
 )
-from pravechat.core.server_watch import server_back
-from pravechat.core.transport import DEFAULT_SCROLLBACK, RoomWriter, Transport, TransportError
+from pravechat.core.server_watch import server_back, server_lost
+from pravechat.core.transport import (
+    DEFAULT_SCROLLBACK,
+    RoomSealedError,
+    RoomWriter,
+    Transport,
+    TransportError,
+)
 
 _JOIN_TIMEOUT = 30.0
 """Seconds a join may take to open the user's reader group before it is given up."""
@@ -38,6 +44,13 @@ _CLOSE_DRAIN = 2.0
 """How long close() waits for the outbox to empty before saving what is left."""
 _DEDUPE_WINDOW = 10_000
 _OLDER_OVERLAP = 100
+ROOM_CHECK_EVERY = 20.0
+"""Seconds between two checks that the room was neither sealed nor deleted (one call to the
+controller and the segment store: 5 a second for 100 rooms)."""
+_GROUP_REPLACED = (
+    "someone deleted your reader group of #{room} (anyone with write access to this Pravega "
+    "can do it): another one, named {group}, reads in its place"
+)
 _LOAD_TIMEOUT = 20.0
 """Message ids remembered across reader restarts, to drop Pravega's redeliveries."""
 log = logging.getLogger("pravechat.session")
@@ -61,6 +74,7 @@ class ChatSession(Protocol):
     room: str
     history: list[ChatMessage]
     missed: int
+    notices: list[str]
     on_status: StatusListener | None
 
     @property
@@ -164,7 +178,7 @@ class RoomSession:
         skipped: Counter[SkipReason],
         files: Path,
         lock: IO[str],
-        born: object,
+        born: str | None,
     ) -> None:
         self.user = args.user
         self.room = args.room
@@ -185,6 +199,12 @@ class RoomSession:
         self._loading_older = asyncio.Lock()
         self.on_status: StatusListener | None = None
         self.state = "connected"
+        self.read_only = False
+        self._reader_ended = "the room reader ended"
+        """Why the reader ends, if it is not a failure it reports."""
+        self.notices: list[str] = []
+        """What the user should be told on joining (a UI shows them with the history)."""
+        """The room was sealed under this session: nothing more can be sent."""
         self._transport = transport
         self._args = args
         self._writer = writer
@@ -208,6 +228,7 @@ class RoomSession:
         loop = asyncio.get_running_loop()
         self._pump = loop.create_task(self._pump_deliveries())
         self._sender = loop.create_task(self._send_outbox())
+        self._checker = loop.create_task(self._check_room())
 
     @classmethod
     async def open(
@@ -230,6 +251,8 @@ class RoomSession:
             transport, args, writer, reader, history, ready.skipped, files, lock, opened.born
         )
         session.missed = ready.missed
+        if opened.group_replaced:
+            session.notices.append(_GROUP_REPLACED.format(room=room, group=opened.group))
         session.has_older, session._oldest = ready.older, ready.oldest
         return session
 
@@ -298,23 +321,30 @@ class RoomSession:
                 self.skipped[item.reason] += 1
             elif isinstance(item, Failed):
                 failure = item.error
-        return failure or "the room reader ended"
+        return failure or self._reader_ended
 
     async def _reconnect(self, why: str) -> None:
         """Start readers until one rejoins: no history, and the group's saved position."""
         self._connected.clear()
         log.warning("lost %s: %s", self.room, why)
         self._status("reconnecting", f"lost #{self.room}: {why}; reconnecting")
+        uri = self._transport.uri
+        # Set, now or before the server answers again, if the server went away: then a room
+        # created anew was lost with it; otherwise someone deleted it.
+        server_went_away = server_lost(uri)
         delay = _RETRY_FIRST
         while True:
             await asyncio.sleep(delay)
             delay = min(delay * 2, _RETRY_MAX)
-            uri = self._transport.uri
             if not await asyncio.to_thread(controller_answers, uri, _PROBE_TIMEOUT):
                 continue
             server_back(uri)
+            read_to = self._reader.read_to
             await self._reader.stop()  # the one the server's loss ended: never read again
-            args = replace(self._args, scrollback=0, resume=True)
+            # A group someone deleted starts again where this reader stopped, not at the
+            # head (which would replay the room): when the room is still the same one.
+            args = replace(self._args, scrollback=0, resume=True, resume_at=read_to,
+                           born=self._born)  # fmt: skip
             try:
                 reader, opened = await self._start_reader(self._transport, args)
                 await self._history_or_stop(reader)
@@ -323,6 +353,7 @@ class RoomSession:
                 continue
             break
         self._reader = reader
+        self._reader_ended = "the room reader ended"
         self._connected.set()
         notice = f"reconnected to #{self.room}"
         if opened.born != self._born:
@@ -331,7 +362,13 @@ class RoomSession:
             notice += (
                 ": the server had lost this room (it restarted without durable storage), "
                 "so it was created again and starts empty"
+                if server_went_away.is_set()
+                else ": the room was deleted while the server stayed up (anyone with write "
+                "access to this Pravega can do it), so it was created again and starts empty"
             )
+        if opened.group_replaced:
+            notice += "; " + _GROUP_REPLACED.format(room=self.room, group=opened.group)
+            notice += ", from where you were"
         self._status("connected", notice)
 
     async def load_older(self, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]:
@@ -388,6 +425,8 @@ class RoomSession:
     def _enqueue(self, message: ChatMessage) -> _Outgoing:
         if self._closed:
             raise TransportError(f"left #{self.room}: nothing more can be sent there")
+        if self.read_only:
+            raise RoomSealedError(f"#{self.room} is sealed: it can be read, not written")
         item = _Outgoing(message, asyncio.get_running_loop().create_future())
         self._outbox.append(item)
         self._outbox_changed.set()
@@ -422,12 +461,75 @@ class RoomSession:
             try:
                 await self._writer.send(item.message)
             except TransportError as error:
+                if await self._sealed():
+                    self._go_read_only()
+                    return
                 log.warning("sending to %s failed, will resend: %s", self.room, error)
                 await self._reopen_writer()
                 continue
             self._outbox.popleft()
             if not item.acknowledged.done():
                 item.acknowledged.set_result(None)
+
+    async def _check_room(self) -> None:
+        """Every ROOM_CHECK_EVERY seconds: a reader does not always notice that someone
+        sealed or deleted its room (seen in tests), so the room's bounds are read. Sealed:
+        read-only. Deleted, or created anew (its tail is before what was read): rejoin,
+        which says so."""
+        stream = room_stream(self.room)
+        while True:
+            await asyncio.sleep(ROOM_CHECK_EVERY)
+            if not self._connected.is_set() or self.read_only:
+                continue
+            try:
+                _, tail = await asyncio.wait_for(
+                    off_loop(self._transport.bounds, stream), _PROBE_TIMEOUT
+                )
+            except RoomSealedError:
+                self._go_read_only()
+                continue
+            except (TransportError, TimeoutError):
+                exists = off_loop(self._transport.client.stream_exists, self._transport.scope,
+                                  stream)  # fmt: skip
+                with contextlib.suppress(Exception):
+                    if not await asyncio.wait_for(exists, _PROBE_TIMEOUT):
+                        self._reader_ended = "the room's stream was deleted"
+                        await self._reader.stop()
+                continue
+            read_to = self._reader.read_to
+            if read_to is not None and tail < read_to:
+                self._reader_ended = "the room's stream was deleted and created again"
+                await self._reader.stop()
+
+    async def _sealed(self) -> bool:
+        """Whether the room's stream is sealed (a write to it fails, but not as sealed)."""
+        checking = off_loop(self._transport.is_sealed, room_stream(self.room))
+        try:
+            return await asyncio.wait_for(checking, _PROBE_TIMEOUT)
+        except TimeoutError:
+            return False
+
+    def _go_read_only(self) -> None:
+        """Someone sealed the room: reading goes on, writing never can; what was not sent
+        is kept in the outbox file (this session never writes again)."""
+        self.read_only = True
+        unsent = len(self._outbox)
+        path = self._write_outbox() if unsent else None
+        self._fail_outbox(RoomSealedError(f"#{self.room} is sealed: not sent"))
+        notice = (
+            f"#{self.room} was sealed (anyone with write access to this Pravega can do it): "
+            "it can be read, no longer written"
+        )
+        if path is not None:
+            notice += f"; {unsent} line(s) not sent are kept in {path}"
+        self._status("read-only", notice)
+
+    def _fail_outbox(self, failure: TransportError) -> None:
+        for item in self._outbox:
+            if not item.acknowledged.done():
+                item.acknowledged.set_exception(failure)
+                item.acknowledged.exception()  # retrieved: nobody else may await it
+        self._outbox.clear()
 
     async def _reopen_writer(self) -> None:
         while True:
@@ -460,11 +562,7 @@ class RoomSession:
         if not self._outbox:
             return
         path = self._write_outbox()
-        failure = TransportError(f"not sent yet: kept in {path} for your next visit")
-        for item in self._outbox:
-            if not item.acknowledged.done():
-                item.acknowledged.set_exception(failure)
-        self._outbox.clear()
+        self._fail_outbox(TransportError(f"not sent yet: kept in {path} for your next visit"))
 
     def _first_unshown(self) -> int | None:
         """Where the first delivery nobody took starts, if any (the UI stopped reading)."""
@@ -485,13 +583,13 @@ class RoomSession:
                 await asyncio.wait_for(self._drain_outbox(), _CLOSE_DRAIN)
             self._closed = True
             drained = not self._outbox
-            for task in (self._sender, self._pump):
+            for task in (self._sender, self._pump, self._checker):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             self._save_outbox()
             await self._reader.stop(self._first_unshown())
-            if drained:
+            if drained and not self.read_only:
                 await self._writer.flush()
         finally:
             self._closed = True

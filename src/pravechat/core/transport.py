@@ -62,6 +62,10 @@ class RoomSealedError(TransportError):
     """The room's stream is sealed: it can be read, never written again."""
 
 
+_SEALED = "StreamSealed {"
+"""How the crate names a sealed stream in errors that are not StreamSealedError."""
+_RESCALED = "expected a stream of one segment"
+"""What the binding says of a stream that is not, or no longer, a single segment."""
 _NOT_FAILURES = (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError)
 
 
@@ -75,9 +79,22 @@ def binding(what: str) -> Iterator[None]:
     except TransportError:
         raise
     except _pravega.StreamSealedError as error:
-        raise RoomSealedError(f"{what} failed: the stream is sealed") from error
+        raise RoomSealedError(
+            f"{what} failed: the room's stream is sealed (anyone with write access to this "
+            "Pravega can do it): it can no longer be written"
+        ) from error
     except BaseException as error:  # a panic outside the binding's guard would be a BaseException
         detail = " ".join(str(error).split())[:300] or type(error).__name__
+        if _SEALED in detail:
+            raise RoomSealedError(
+                f"{what} failed: the room's stream is sealed (anyone with write access to "
+                "this Pravega can do it): it can no longer be read from its end or written"
+            ) from error
+        if _RESCALED in detail:
+            detail = (
+                "the room's stream was rescaled into several segments (anyone with write "
+                "access to this Pravega can do it): pravechat reads rooms of one segment only"
+            )
         raise TransportError(f"{what} failed: {detail}") from error
 
 
@@ -205,6 +222,16 @@ class Transport:
         written. Raises RoomSealedError for a sealed stream. Blocking."""
         with binding(f"reading the bounds of {stream}"):
             return self.client.bounds(self.scope, stream)
+
+    def is_sealed(self, stream: str) -> bool:
+        """Whether ``stream`` is sealed (False when that cannot be told). Blocking."""
+        try:
+            self.bounds(stream)
+        except RoomSealedError:
+            return True
+        except TransportError:
+            return False
+        return False
 
     def tail_offset(self, stream: str) -> int:
         """Where the next event of ``stream`` will be written. Blocking."""

@@ -438,6 +438,8 @@ class PravechatApp(App[None]):
         view.log.add((message_entry(message, self.user) for message in history), seen=True)
         view.log.older = event.session.has_older
         self._local(EntryKind.INFO, f"you are in #{event.room} as {self.user}", event.room)
+        for notice in event.session.notices:
+            self._local(EntryKind.ERROR, notice, event.room)
         if event.session.missed:
             self._local(
                 EntryKind.INFO,
@@ -511,7 +513,9 @@ class PravechatApp(App[None]):
         if event.error:
             self._local(EntryKind.ERROR, event.error, event.room)
         if event.notice:
-            kind = EntryKind.ERROR if event.state == "reconnecting" else EntryKind.INFO
+            kind = (
+                EntryKind.ERROR if event.state in ("reconnecting", "read-only") else EntryKind.INFO
+            )
             self._local(kind, event.notice, event.room)
         self._show_status()
         self._show_pending()
