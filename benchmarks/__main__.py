@@ -34,7 +34,7 @@ SMOKE: dict[str, list[str]] = {
     "startup": ["--history", "0", "200", "--runs", "1"],
     "core_path": ["--messages", "50", "--latency", "20", "--interval", "0"],
     "rooms": ["--rooms", "2", "--history", "5"],
-    "presence": ["--joins", "2", "--no-vanish"],
+    "presence": ["--joins", "2", "--no-vanish", "--fakes", "200"],
 }
 TITLES = {
     "delivery": "Delivery latency, Enter to screen",

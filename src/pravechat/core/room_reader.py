@@ -61,6 +61,9 @@ T = TypeVar("T")
 DEDUPE_WINDOW = 100_000
 QUEUE_LIMIT = 10_000
 """Items waiting for the session: past this the reader waits (and Pravega keeps the rest)."""
+DECODED_PER_TURN = 50
+"""Events decoded before the loop gets a turn: a slice of 30,000 presence events decoded in
+one go held key presses back for 0.8 s (benchmarks/presence.py)."""
 CATCH_UP_BYTES = 1 << 20
 """A returning user's unread part of a room larger than this (a few thousand messages) is
 not read through: the last messages before the tail are shown as unread, how many older ones
@@ -239,7 +242,9 @@ class RoomReader:
                     await self._release(lost, give_back=True)
                 held = False
                 break
-            for event in decode_events(raw):
+            for n, event in enumerate(decode_events(raw), 1):
+                if n % DECODED_PER_TURN == 0:
+                    await asyncio.sleep(0)  # a large slice must not hold the keys back
                 if isinstance(event.decoded, Skipped):
                     await self._put(Dropped(event.decoded.reason))
                 elif recent.first_time(event.decoded.id):
@@ -337,7 +342,9 @@ class RoomReader:
                 with binding("reading presence"):
                     raw = await self._acquire(lost, release_previous=held)
                 held = True
-                for _, data in raw:
+                for n, (_, data) in enumerate(raw, 1):
+                    if n % DECODED_PER_TURN == 0:
+                        await asyncio.sleep(0)  # a flood must not hold the keys back
                     if (presence := decode_presence(data)) is not None:
                         await self._put(PresenceSeen(presence))
         finally:
