@@ -104,8 +104,9 @@ def test_member_list(snap_compare: Any) -> None:
     async def run_before(pilot: Any) -> None:
         _still(app)
         await pilot.pause(0.2)
-        for user in ("tim", "alex", "maria"):
-            presence.queue.put_nowait(Presence(user=user, room="lobby"))
+        for user in ("tim", "alex", "maria"):  # tim's own event carries this client's id
+            client = presence.client if user == "tim" else None
+            presence.queue.put_nowait(Presence(user=user, room="lobby", client=client))
         async with asyncio.timeout(10):  # drawn within STATUS_EVERY, on a busy machine later
             while "maria" not in str(app.query_one("#members").render()):
                 await pilot.pause(0.05)
