@@ -206,7 +206,9 @@ async def test_two_sessions_of_one_user_see_each_other(pravega_uri: str) -> None
     session of tim tells the other's events from its own."""
     scope = f"pres-{uuid.uuid4().hex[:10]}"
     here = await PresenceSession.open(Transport.connect(pravega_uri, scope), "tim")
-    there = await PresenceSession.open(Transport.connect(pravega_uri, scope), "tim")
+    there = await PresenceSession.open(  # as another process would be
+        Transport.connect(pravega_uri, scope), "tim", client="feedfacefeedface"
+    )
     try:
         assert here.client != there.client
         await here.enter("lobby")
@@ -234,9 +236,9 @@ async def test_another_session_of_the_same_user_is_pointed_out_once_each() -> No
             return sum(warning in line for line in app.chat_log.plain_lines())
 
         presence.queue.put_nowait(Presence(user="tim", room="lobby", client=presence.client))
-        presence.queue.put_nowait(Presence(user="alex", room="lobby", client="aaaaaaaaaaaaaaaa"))
         for _ in range(2):  # a heartbeat of another session, then the next one
             presence.queue.put_nowait(Presence(user="tim", room="lobby", client="bbbbbbbbbbbbbbbb"))
+        presence.queue.put_nowait(Presence(user="alex", room="lobby", client="aaaaaaaaaaaaaaaa"))
         async with asyncio.timeout(10):
             while "alex" not in app.roster.members("lobby"):
                 await pilot.pause(0.05)
@@ -246,3 +248,12 @@ async def test_another_session_of_the_same_user_is_pointed_out_once_each() -> No
         async with asyncio.timeout(10):
             while warnings() < 2:
                 await pilot.pause(0.05)
+        for n in range(10):  # forged ids: pointed out three times in all, then no more
+            presence.queue.put_nowait(Presence(user="tim", room="lobby", client=f"{n:016x}"))
+        presence.queue.put_nowait(Presence(user="carol", room="lobby"))
+        async with asyncio.timeout(10):
+            while "carol" not in app.roster.members("lobby"):
+                await pilot.pause(0.05)
+        await pilot.pause(0.1)
+        said = sum("is also connected" in line for line in app.chat_log.plain_lines())
+        assert said == 3

@@ -3,6 +3,7 @@
 the client cannot prevent it, so it must say what happened, lose nothing typed, and not
 replay what was read."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -107,6 +108,26 @@ async def test_a_reader_group_deleted_under_a_session_restarts_where_it_stopped(
     back = await _join(transport, opened, "tim")
     assert back.session.notices and f"{group}.2" in back.session.notices[0]
     assert back.session.history[-1].text == "after"
+
+
+async def test_a_second_session_of_the_same_user_takes_over_and_the_first_says_so(
+    transport: Transport,
+    opened: list[RoomSession],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each join takes the group's online readers offline (a crashed one must be recovered):
+    two live sessions used to take it from each other every few seconds, forever."""
+    first = await _join(transport, opened, "tim")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "elsewhere"))  # another machine
+    second = await _join(transport, opened, "tim")
+    await first.reaches("taken")
+    assert "another session of tim" in first.statuses[-1].notice
+    await second.session.send("heard by the second")
+    await second.wait_for("the line", lambda: second.texts() == ["heard by the second"])
+    await asyncio.sleep(3)
+    assert second.session.state == "connected" and first.session.state == "taken"
+    assert all(s.state != "reconnecting" for s in second.statuses)
 
 
 def test_a_rescaled_room_is_named_as_such() -> None:

@@ -19,8 +19,8 @@ ROOM_STREAM_PREFIX = "room-"
 def _checked(pattern: re.Pattern[str], value: str, what: str, as_typed: str) -> str:
     if not pattern.fullmatch(value):
         raise PravechatError(
-            f"invalid {what} name {as_typed!r}: use 1-{MAX_NAME_LENGTH} letters, digits or '-', "
-            "starting with a letter or digit"
+            f"invalid {what} name {as_typed!r}: use 1-{MAX_NAME_LENGTH} ASCII letters, digits "
+            "or '-', starting with a letter or digit"
         )
     return value
 
@@ -58,7 +58,7 @@ def reader_group_name(user: str, room: str) -> str:
     return f"{normalize_room(room)}.{validate_user(user)}"
 
 
-GROUP_NAMES_TRIED = 8
+GROUP_NAMES_TRIED = 16
 
 
 def reader_group_names(user: str, room: str) -> list[str]:

@@ -16,6 +16,9 @@ from pravechat.core.presence import (
 from pravechat.core.room_reader import Failed, PresenceSeen, ReaderArgs, Ready, RoomReader
 from pravechat.core.transport import Transport, TransportError
 
+CLIENT_ID = uuid.uuid4().hex[:16]
+"""This running process's id on its presence events, whichever presence session writes them:
+another session of the same user has another one (presence.elsewhere)."""
 LEAVING_TIMEOUT = 1.0
 """Seconds closing spends saying "left": past them, the others see a vanish instead."""
 
@@ -29,11 +32,10 @@ class PresenceSession:
         user: str,
         writer: _pravega.Writer,
         reader: RoomReader,
+        client: str = CLIENT_ID,
     ) -> None:
         self.user = user
-        self.client = uuid.uuid4().hex[:16]
-        """This running client's id on its events: another session of the same user has
-        another one (presence.elsewhere)."""
+        self.client = client
         self.rooms: set[str] = set()
         self._transport = transport
         self._writer = writer
@@ -41,7 +43,10 @@ class PresenceSession:
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
     @classmethod
-    async def open(cls, transport: Transport, user: str) -> "PresenceSession":
+    async def open(
+        cls, transport: Transport, user: str, client: str = CLIENT_ID
+    ) -> "PresenceSession":
+        """``client``: another id than this process's stands for another client (tests)."""
         # The reader first: it creates the stream, which a restarted in-memory server lost.
         reader = RoomReader.start(transport, ReaderArgs(user, "presence", 0, presence=True))
         try:
@@ -53,7 +58,7 @@ class PresenceSession:
         except BaseException:
             await reader.stop()
             raise
-        return cls(transport, user, writer, reader)
+        return cls(transport, user, writer, reader, client)
 
     async def announce(
         self,

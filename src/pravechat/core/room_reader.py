@@ -229,6 +229,7 @@ class RoomReader:
                 await self._put(History(message))
             await self._put(Ready(skipped, oldest=window.start, older=window.older))
             shown = len(history)
+            self.read_to = boundary  # where the group reads from: a rejoin resumes there
         with binding(f"creating {user}'s reader on {room}"):
             self._reader = await self._unless_lost(lost, group.reader, self._reader_id)
         log.info("joined %s as %s: %d messages of history", room, user, shown)
@@ -242,7 +243,7 @@ class RoomReader:
                     await self._release(lost, give_back=True)
                 held = False
                 break
-            for n, event in enumerate(decode_events(raw), 1):
+            for n, event in enumerate(decode_events(raw), 1):  # decoded one at a time
                 if n % DECODED_PER_TURN == 0:
                     await asyncio.sleep(0)  # a large slice must not hold the keys back
                 if isinstance(event.decoded, Skipped):
@@ -318,6 +319,7 @@ class RoomReader:
                 shown += 1
         with binding(f"moving {args.user}'s reader group to the end of {args.room}"):
             await self._unless_lost(lost, group.move_to, tail)
+        self.read_to = tail
         log.info("%s: caught up past about %d unread messages", args.room, missed)
         return shown
 
@@ -406,6 +408,24 @@ class RoomReader:
             self._reader.interrupt()
         self._reader = None
         raise TransportError(f"the server at {self.transport.uri} went away")
+
+    def group_exists(self) -> bool:
+        """Whether this reader's group can still be read (someone may have deleted it).
+        Blocking."""
+        if self._group is None:
+            return False
+        try:
+            self._group.online_readers()
+        except Exception:  # the binding's errors, whatever they say
+            return False
+        return True
+
+    def end(self) -> None:
+        """End reading soon (the pending read is interrupted); whoever reads :attr:`items`
+        sees it end, then calls :meth:`stop`."""
+        self._stopping = True
+        if self._reader is not None:
+            self._reader.interrupt()
 
     async def stop(self, unshown_from: int | None = None) -> None:
         """Stop reading and go offline, saving the position read up to, or, when messages it

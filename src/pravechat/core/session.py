@@ -43,6 +43,7 @@ _PROBE_TIMEOUT = 5.0
 _CLOSE_DRAIN = 2.0
 """How long close() waits for the outbox to empty before saving what is left."""
 _DEDUPE_WINDOW = 10_000
+"""Message ids remembered across reader restarts, to drop Pravega's redeliveries."""
 _OLDER_OVERLAP = 100
 ROOM_CHECK_EVERY = 20.0
 """Seconds between two checks that the room was neither sealed nor deleted (one call to the
@@ -52,7 +53,13 @@ _GROUP_REPLACED = (
     "can do it): another one, named {group}, reads in its place"
 )
 _LOAD_TIMEOUT = 20.0
-"""Message ids remembered across reader restarts, to drop Pravega's redeliveries."""
+_TAKEN = "ReaderAlreadyOffline"
+"""How a reader learns that another joined its group and took it offline."""
+_TAKEN_NOTICE = (
+    "another session of {user} (or someone using that name) joined #{room} and took over "
+    "its reading here: this one no longer receives #{room}; leave and join it again to take "
+    "it back, or quit the other one"
+)
 log = logging.getLogger("pravechat.session")
 
 
@@ -200,11 +207,11 @@ class RoomSession:
         self.on_status: StatusListener | None = None
         self.state = "connected"
         self.read_only = False
+        """The room was sealed under this session: nothing more can be sent."""
         self._reader_ended = "the room reader ended"
         """Why the reader ends, if it is not a failure it reports."""
         self.notices: list[str] = []
         """What the user should be told on joining (a UI shows them with the history)."""
-        """The room was sealed under this session: nothing more can be sent."""
         self._transport = transport
         self._args = args
         self._writer = writer
@@ -305,6 +312,11 @@ class RoomSession:
                 why = await self._pump_reader()
                 if self._closed:
                     return
+                if _TAKEN in why and await self._group_kept():  # rejoining would take it
+                    # back, and the other session would do the same, forever
+                    log.warning("%s: reader taken over: %s", self.room, why)
+                    self._status("taken", _TAKEN_NOTICE.format(room=self.room, user=self.user))
+                    return
                 await self._reconnect(why)
         finally:
             await self._queue.put(None)
@@ -322,6 +334,14 @@ class RoomSession:
             elif isinstance(item, Failed):
                 failure = item.error
         return failure or self._reader_ended
+
+    async def _group_kept(self) -> bool:
+        """Whether the reader group is still there (a reader put offline by another), not
+        deleted (the crate says the same of both)."""
+        try:
+            return await asyncio.wait_for(off_loop(self._reader.group_exists), _PROBE_TIMEOUT)
+        except TimeoutError:
+            return False
 
     async def _reconnect(self, why: str) -> None:
         """Start readers until one rejoins: no history, and the group's saved position."""
@@ -356,9 +376,13 @@ class RoomSession:
         self._reader_ended = "the room reader ended"
         self._connected.set()
         notice = f"reconnected to #{self.room}"
-        if opened.born != self._born:
+        room_is_new = opened.born != self._born
+        if room_is_new:
             self._born = opened.born
             self.has_older = False  # what was loaded before is all the old room held
+            if self.read_only:  # sealed, then deleted: the new room can be written
+                self.read_only = False
+                self._sender = asyncio.get_running_loop().create_task(self._send_outbox())
             notice += (
                 ": the server had lost this room (it restarted without durable storage), "
                 "so it was created again and starts empty"
@@ -366,7 +390,7 @@ class RoomSession:
                 else ": the room was deleted while the server stayed up (anyone with write "
                 "access to this Pravega can do it), so it was created again and starts empty"
             )
-        if opened.group_replaced:
+        if opened.group_replaced and not room_is_new:  # a new room breaks every group
             notice += "; " + _GROUP_REPLACED.format(room=self.room, group=opened.group)
             notice += ", from where you were"
         self._status("connected", notice)
@@ -479,27 +503,26 @@ class RoomSession:
         stream = room_stream(self.room)
         while True:
             await asyncio.sleep(ROOM_CHECK_EVERY)
-            if not self._connected.is_set() or self.read_only:
+            if not self._connected.is_set():
                 continue
+            read_to = self._reader.read_to  # before the bounds: the reader reads on meanwhile
+            exists = off_loop(self._transport.stream_exists, stream)
             try:
+                if not await asyncio.wait_for(exists, _PROBE_TIMEOUT):
+                    self._reader_ended = "the room's stream was deleted"
+                    self._reader.end()  # the pump sees it end, and rejoins
+                    continue
                 _, tail = await asyncio.wait_for(
                     off_loop(self._transport.bounds, stream), _PROBE_TIMEOUT
                 )
             except RoomSealedError:
-                self._go_read_only()
+                self._go_read_only()  # once
                 continue
-            except (TransportError, TimeoutError):
-                exists = off_loop(self._transport.client.stream_exists, self._transport.scope,
-                                  stream)  # fmt: skip
-                with contextlib.suppress(Exception):
-                    if not await asyncio.wait_for(exists, _PROBE_TIMEOUT):
-                        self._reader_ended = "the room's stream was deleted"
-                        await self._reader.stop()
+            except (TransportError, TimeoutError):  # the server is away: its watch says so
                 continue
-            read_to = self._reader.read_to
             if read_to is not None and tail < read_to:
                 self._reader_ended = "the room's stream was deleted and created again"
-                await self._reader.stop()
+                self._reader.end()
 
     async def _sealed(self) -> bool:
         """Whether the room's stream is sealed (a write to it fails, but not as sealed)."""
@@ -512,6 +535,8 @@ class RoomSession:
     def _go_read_only(self) -> None:
         """Someone sealed the room: reading goes on, writing never can; what was not sent
         is kept in the outbox file (this session never writes again)."""
+        if self.read_only:
+            return
         self.read_only = True
         unsent = len(self._outbox)
         path = self._write_outbox() if unsent else None

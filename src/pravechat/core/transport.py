@@ -90,7 +90,7 @@ def binding(what: str) -> Iterator[None]:
                 f"{what} failed: the room's stream is sealed (anyone with write access to "
                 "this Pravega can do it): it can no longer be read from its end or written"
             ) from error
-        if _RESCALED in detail:
+        if _RESCALED in detail and "found 0" not in detail:
             detail = (
                 "the room's stream was rescaled into several segments (anyone with write "
                 "access to this Pravega can do it): pravechat reads rooms of one segment only"
@@ -135,11 +135,10 @@ class Window:
         return kept, skipped
 
 
-def decode_events(raw: list[tuple[int, bytes]]) -> list[Event]:
-    return [
-        Event(offset, offset + EVENT_HEADER_BYTES + len(data), decode_event(data))
-        for offset, data in raw
-    ]
+def decode_events(raw: list[tuple[int, bytes]]) -> Iterator[Event]:
+    """Each event as it is reached: a caller can yield between them."""
+    for offset, data in raw:
+        yield Event(offset, offset + EVENT_HEADER_BYTES + len(data), decode_event(data))
 
 
 class Transport:
@@ -222,6 +221,11 @@ class Transport:
         written. Raises RoomSealedError for a sealed stream. Blocking."""
         with binding(f"reading the bounds of {stream}"):
             return self.client.bounds(self.scope, stream)
+
+    def stream_exists(self, stream: str) -> bool:
+        """Blocking."""
+        with binding(f"looking for {stream}"):
+            return self.client.stream_exists(self.scope, stream)
 
     def is_sealed(self, stream: str) -> bool:
         """Whether ``stream`` is sealed (False when that cannot be told). Blocking."""

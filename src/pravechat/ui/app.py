@@ -170,6 +170,8 @@ ROOMS_LISTED = 50
 """Rooms /rooms names in its line; the rest it counts."""
 ROOMS_OFFERED = 10_000
 """Rooms Tab completes at most."""
+ELSEWHERE_SAID = 3
+"""Other sessions of this user pointed out at most (anyone can forge presence events)."""
 OLDER_PAGE = 200
 """Older messages read per request when scrolling up past the first loaded."""
 QUIT_TIMEOUT = 8.0
@@ -227,9 +229,9 @@ class PravechatApp(App[None]):
         self.crash_log: Path | None = None
         """Where the traceback of an unexpected error went."""
         self._answered: dict[str, float] = {}
+        """When each room's question "who is here?" was last answered (monotonic)."""
         self._elsewhere: set[str] = set()
         """Other sessions of this user already pointed out, by client id."""
-        """When each room's question "who is here?" was last answered (monotonic)."""
         self._answer_due: set[str] = set()
         """Rooms with an answer waiting for the end of their ANSWER_EVERY."""
         self._presence_lines = LineBudget(PRESENCE_LINES, PRESENCE_WINDOW)
@@ -510,6 +512,8 @@ class PravechatApp(App[None]):
         if view is None:
             return
         view.state = event.state
+        if view.session is not None and not view.session.has_older:
+            view.log.older = False  # the room was created anew: nothing older is its own
         if event.error:
             self._local(EntryKind.ERROR, event.error, event.room)
         if event.notice:
@@ -597,7 +601,9 @@ class PravechatApp(App[None]):
     def _say_connected_elsewhere(self, event: Presence) -> None:
         """Once per other session of this user (either may have been started second)."""
         other = event.client or "older"
-        if other in self._elsewhere:
+        if event.state == "left" or other in self._elsewhere:
+            return
+        if len(self._elsewhere) >= ELSEWHERE_SAID:  # forged ids could fill the log
             return
         self._elsewhere.add(other)
         self._local(

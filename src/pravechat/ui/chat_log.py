@@ -94,6 +94,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._seen_seq, self._divider_seq = self._first_seq, None
         self.unseen = self.mentions = 0
         self.following = True
+        self.older = False  # loading older ones would leave a gap after what was cleared
         self._update_size()
         self._report()
 
@@ -305,7 +306,8 @@ class ChatLog(ScrollView, can_focus=True):
         """After a layout: lines counted at the width before a scrollbar came or went are
         counted again; a following view goes to the bottom, or stops at the divider of
         unseen lines."""
-        if self._text_width() != self._width:  # no resize event says so: the size is the same
+        width_known = self.scrollable_content_region.width > 0  # hidden: no width to fit
+        if width_known and self._text_width() != self._width:  # no resize event says so
             self._width = self._text_width()
             self._reflow()
             self._update_size()  # settles again, at the new width
