@@ -164,9 +164,9 @@ async def test_scrolling_up_past_the_first_loaded_loads_older_back_to_the_beginn
     chat = FakeChat("tim", history=HISTORY, older=older)
     app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
     async with app.run_test(size=(80, 24)) as pilot:
-        await _until(pilot, lambda: app.chat_log.entries, "history")
-        await pilot.pause(0.2)  # the room is shown, at its bottom
         log = app.chat_log
+        await _until(pilot, lambda: 0 < log.max_scroll_y == log.scroll_y, "shown at its end")
+        await pilot.pause(0.2)
         await pilot.press("ctrl+home")  # the first loaded at the top: the page before it comes
         await _until(pilot, lambda: len(chat.current.older) == 250, "a page")
         await pilot.pause(0.1)

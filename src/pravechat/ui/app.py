@@ -517,9 +517,8 @@ class PravechatApp(App[None]):
         if event.error:
             self._local(EntryKind.ERROR, event.error, event.room)
         if event.notice:
-            kind = (
-                EntryKind.ERROR if event.state in ("reconnecting", "read-only") else EntryKind.INFO
-            )
+            warning = event.state in ("reconnecting", "read-only", "taken")
+            kind = EntryKind.ERROR if warning else EntryKind.INFO
             self._local(kind, event.notice, event.room)
         self._show_status()
         self._show_pending()
