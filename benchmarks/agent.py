@@ -176,6 +176,20 @@ def agent_arguments(argv: Sequence[str]) -> tuple[AgentFiles, list[str]]:
     return AgentFiles(Path(argv[1]), argv[3]), list(argv[4:])
 
 
+@dataclass(frozen=True)
+class SenderArguments:
+    writer: str
+    start_ns: int
+    phases: list[Phase]
+    done: bool
+
+
+def sender_arguments(rest: Sequence[str]) -> SenderArguments:
+    """``WRITER START_NS RATE:COUNT... [--done]``, as the room senders take them."""
+    writer, start, *specs = (arg for arg in rest if arg != "--done")
+    return SenderArguments(writer, int(start), [Phase.parse(s) for s in specs], "--done" in rest)
+
+
 class Agents:
     """Start agent processes and wait on their files; kill what is left when done."""
 

@@ -21,6 +21,7 @@ from benchmarks.agent import (
     Recorder,
     agent_arguments,
     send_phases_batched,
+    sender_arguments,
 )
 from benchmarks.results import now_ns
 from pravechat import _pravega
@@ -75,10 +76,9 @@ def main(argv: list[str]) -> None:
     if role == "receiver":
         receive(files, client, scope, room, user, int(rest[0]))
     else:
-        writer, start, *specs = (arg for arg in rest if arg != "--done")
-        phases = [Phase.parse(spec) for spec in specs]
-        asyncio.run(send(files, client, scope, room, writer, int(start), phases,
-                         "--done" in rest))  # fmt: skip
+        sender = sender_arguments(rest)
+        asyncio.run(send(files, client, scope, room, sender.writer, sender.start_ns,
+                         sender.phases, sender.done))  # fmt: skip
 
 
 if __name__ == "__main__":
