@@ -46,8 +46,8 @@ _DEDUPE_WINDOW = 10_000
 """Message ids remembered across reader restarts, to drop Pravega's redeliveries."""
 _OLDER_OVERLAP = 100
 ROOM_CHECK_EVERY = 20.0
-"""Seconds between two checks that the room was neither sealed nor deleted (one call to the
-controller and the segment store: 5 a second for 100 rooms)."""
+"""Seconds between two checks that the room was neither sealed nor deleted (two calls, to the
+controller and the segment store: 10 a second for 100 rooms)."""
 _GROUP_REPLACED = (
     "someone deleted your reader group of #{room} (anyone with write access to this Pravega "
     "can do it): another one, named {group}, reads in its place"
