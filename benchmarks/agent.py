@@ -190,6 +190,20 @@ def sender_arguments(rest: Sequence[str]) -> SenderArguments:
     return SenderArguments(writer, int(start), [Phase.parse(s) for s in specs], "--done" in rest)
 
 
+async def run_sender(
+    files: "AgentFiles", send_batch: Callable[[list[str]], Awaitable[None]],
+    sender: SenderArguments,
+) -> None:  # fmt: skip
+    """Ready, then from START_NS the phases as pipelined batches (send_phases_batched), the
+    run's end marker if asked, and what was sent and how long it took."""
+    files.ready()
+    await asyncio.sleep(max(0.0, (sender.start_ns - now_ns()) / 1e9))
+    took = await send_phases_batched(send_batch, sender.phases, sender.writer)
+    if sender.done:
+        await send_batch([DONE])
+    files.done({"sent": [p.count for p in sender.phases], "seconds": took})
+
+
 class Agents:
     """Start agent processes and wait on their files; kill what is left when done."""
 

@@ -15,12 +15,11 @@ import asyncio
 import sys
 
 from benchmarks.agent import (
-    DONE,
     AgentFiles,
-    Phase,
     Recorder,
+    SenderArguments,
     agent_arguments,
-    send_phases_batched,
+    run_sender,
     sender_arguments,
 )
 from benchmarks.results import now_ns
@@ -56,18 +55,13 @@ def receive(files: AgentFiles, client: _pravega.Client, scope: str, stream: str,
 
 
 async def send(files: AgentFiles, client: _pravega.Client, scope: str, stream: str,
-               name: str, start_ns: int, phases: list[Phase], done: bool) -> None:  # fmt: skip
+               sender: SenderArguments) -> None:  # fmt: skip
     writer = client.writer(scope, stream)
-    files.ready()
-    await asyncio.sleep(max(0.0, (start_ns - now_ns()) / 1e9))
 
     async def write(texts: list[str]) -> None:
         await asyncio.to_thread(writer.write_all, [text.encode() for text in texts], stream)
 
-    took = await send_phases_batched(write, phases, name)
-    if done:
-        await write([DONE])
-    files.done({"sent": [p.count for p in phases], "seconds": took})
+    await run_sender(files, write, sender)
 
 
 def main(argv: list[str]) -> None:
@@ -76,9 +70,7 @@ def main(argv: list[str]) -> None:
     if role == "receiver":
         receive(files, client, scope, room, user, int(rest[0]))
     else:
-        sender = sender_arguments(rest)
-        asyncio.run(send(files, client, scope, room, sender.writer, sender.start_ns,
-                         sender.phases, sender.done))  # fmt: skip
+        asyncio.run(send(files, client, scope, room, sender_arguments(rest)))
 
 
 if __name__ == "__main__":

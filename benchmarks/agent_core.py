@@ -14,12 +14,11 @@ import asyncio
 import sys
 
 from benchmarks.agent import (
-    DONE,
     AgentFiles,
-    Phase,
     Recorder,
+    SenderArguments,
     agent_arguments,
-    send_phases_batched,
+    run_sender,
     sender_arguments,
 )
 from benchmarks.results import now_ns
@@ -50,20 +49,15 @@ async def receive(files: AgentFiles, transport: Transport, room: str, user: str,
         await session.close()
 
 
-async def send(files: AgentFiles, transport: Transport, room: str, user: str, writer: str,
-               start_ns: int, phases: list[Phase], done: bool) -> None:  # fmt: skip
+async def send(files: AgentFiles, transport: Transport, room: str, user: str,
+               sender: SenderArguments) -> None:  # fmt: skip
     """A bot's writer: what is due goes out as one pipelined batch (RoomWriter.send_batch)."""
     room_writer = await transport.open_writer(room)
-    files.ready()
-    await asyncio.sleep(max(0.0, (start_ns - now_ns()) / 1e9))
 
     async def write(texts: list[str]) -> None:
         await room_writer.send_batch([new_message(room, user, text) for text in texts])
 
-    took = await send_phases_batched(write, phases, writer)
-    if done:
-        await write([DONE])
-    files.done({"sent": [p.count for p in phases], "seconds": took})
+    await run_sender(files, write, sender)
 
 
 def main(argv: list[str]) -> None:
@@ -72,9 +66,7 @@ def main(argv: list[str]) -> None:
     if role == "receiver":
         asyncio.run(receive(files, transport, room, user, int(rest[0])))
     else:
-        sender = sender_arguments(rest)
-        asyncio.run(send(files, transport, room, user, sender.writer, sender.start_ns,
-                         sender.phases, sender.done))  # fmt: skip
+        asyncio.run(send(files, transport, room, user, sender_arguments(rest)))
 
 
 if __name__ == "__main__":
