@@ -275,7 +275,7 @@ async def test_history_keeps_no_oversized_event_in_memory(
     raw.write(new_message("lobby", "alex", "after them").to_json())
     tracemalloc.start()
     try:
-        messages, skipped = await transport.read_until(
+        messages, skipped = transport.read_until_blocking(
             room_stream("lobby"), transport.tail_offset(room_stream("lobby")), 1000
         )
         _, peak = tracemalloc.get_traced_memory()

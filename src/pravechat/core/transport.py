@@ -314,12 +314,6 @@ class Transport:
         messages are counted, not shown. Blocking."""
         return self.read_window_blocking(stream, stop, limit).messages()
 
-    async def read_until(
-        self, stream: str, stop: int, limit: int
-    ) -> tuple[list[ChatMessage], Counter[SkipReason]]:
-        """:meth:`read_until_blocking`, in a thread."""
-        return await off_loop(self.read_until_blocking, stream, stop, limit)
-
     async def history(self, room: str, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]:
         """The room's retained messages (the last ``limit``), in order."""
 
