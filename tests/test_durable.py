@@ -57,9 +57,12 @@ _READ = """
 import asyncio, json, sys
 from pravechat.core.session import RoomSession
 from pravechat.core.settings import load_settings
+from pravechat.core.transport import Transport
 
 async def main(count):
-    session = await RoomSession.open(load_settings().connect(), "bob", "lobby")
+    settings = load_settings()
+    transport = Transport.connect(settings.controller, settings.scope)
+    session = await RoomSession.open(transport, "bob", "lobby")
     got = {"history": [m.text for m in session.history], "live": [], "unread": []}
     if count:
         async for delivery in session:
@@ -125,9 +128,11 @@ _WRITE = """
 import asyncio, sys
 from pravechat.core.protocol import new_message
 from pravechat.core.settings import load_settings
+from pravechat.core.transport import Transport
 
 async def main():
-    writer = await load_settings().connect().open_writer("lobby")
+    settings = load_settings()
+    writer = await Transport.connect(settings.controller, settings.scope).open_writer("lobby")
     n = 0
     while True:
         await writer.send(new_message("lobby", "tim", f"acked {n}"))

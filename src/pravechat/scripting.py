@@ -34,7 +34,9 @@ def _connect(
 ) -> Transport:
     """Flags, then PRAVECHAT_* variables, then the config file, as for the chat."""
     settings = load_settings(controller=controller, scope=scope, tls=tls or None, ca_cert=ca_cert)
-    return settings.connect()
+    return Transport.connect(
+        settings.controller, settings.scope, credentials=settings.credentials()
+    )
 
 
 def _terminate(*_: object) -> NoReturn:

@@ -1,4 +1,8 @@
-"""Settings: defaults, then the TOML config file, then PRAVECHAT_* variables, then flags."""
+"""Settings: defaults, then the TOML config file, then PRAVECHAT_* variables, then flags.
+
+The layering is pydantic-settings' (sources in order of priority); this module says which
+sources, and turns what they refuse into one line for the user.
+"""
 
 import ipaddress
 import os
@@ -7,14 +11,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
 )
 
 from pravechat.core.errors import PravechatError, first_problem
@@ -22,27 +25,13 @@ from pravechat.core.names import normalize_room, validate_scope, validate_user
 from pravechat.core.paths import config_dir
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, parse_controller_uri
 from pravechat.core.security import Credentials
-from pravechat.core.transport import DEFAULT_SCOPE, DEFAULT_SCROLLBACK, Transport
+from pravechat.core.transport import DEFAULT_SCOPE, DEFAULT_SCROLLBACK
 
 DEFAULT_SCREEN_SCROLLBACK = 10_000
 """Per room, as WeeChat keeps 4,096 lines a buffer: about 0.7 KB a message in memory, while
 the room's whole history stays in Pravega (`pravechat history`)."""
 
 ENV_PREFIX = "PRAVECHAT_"
-ENV_SETTINGS = (
-    "user",
-    "room",
-    "controller",
-    "scope",
-    "history",
-    "scrollback",
-    "bell",
-    "tls",
-    "ca_cert",
-    "auth_user",
-    "password",
-    "password_file",
-)
 
 
 class Bell(StrEnum):
@@ -59,8 +48,12 @@ _BELL_WORDS = {"true": Bell.MENTIONS, "on": Bell.MENTIONS, "1": Bell.MENTIONS,
                "false": Bell.OFF, "0": Bell.OFF}  # fmt: skip
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Settings(BaseSettings):
+    """Reads configuration, and nothing more: connecting is the transport's."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", frozen=True, env_prefix=ENV_PREFIX, env_ignore_empty=True
+    )
 
     user: str | None = None
     room: str = "lobby"
@@ -138,6 +131,18 @@ class Settings(BaseModel):
             )
         return self
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags (the constructor's arguments), then PRAVECHAT_* variables, then the file."""
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file())
+
     def credentials(self) -> Credentials:
         """What the client hands Pravega; reads the password file."""
         password = self.password.get_secret_value() if self.password else None
@@ -150,13 +155,6 @@ class Settings(BaseModel):
                 ) from None
         return Credentials(self.ca_cert, self.auth_user, password)
 
-    def connect(self) -> Transport:
-        """Hand the credentials to the client (and its reader processes), then connect."""
-        credentials = self.credentials()
-        credentials.check(tls=parse_controller_uri(self.controller).scheme == "tls")
-        credentials.apply()
-        return Transport.connect(self.controller, self.scope)
-
 
 def _is_ip(host: str) -> bool:
     try:
@@ -166,25 +164,23 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+ENV_SETTINGS = tuple(Settings.model_fields)
+"""Each setting is also read from PRAVECHAT_<NAME> (lists as JSON)."""
+
+
 def config_file() -> Path:
     return Path(os.environ.get(f"{ENV_PREFIX}CONFIG", config_dir() / "config.toml"))
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Merge the sources; ``overrides`` (command-line flags) that are None are ignored."""
-    values: dict[str, Any] = {}
-    path = config_file()
-    if path.is_file():
-        try:
-            values.update(tomllib.loads(path.read_text()))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise PravechatError(f"cannot read {path}: {error}") from None
-    for name in ENV_SETTINGS:
-        if env := os.environ.get(ENV_PREFIX + name.upper()):  # empty: unset
-            values[name] = env
-    values.update({name: value for name, value in overrides.items() if value is not None})
+    flags = {name: value for name, value in overrides.items() if value is not None}
     try:
-        return Settings(**values)
+        return Settings(**flags)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as error:
+        raise PravechatError(f"cannot read {config_file()}: {error}") from None
+    except SettingsError as error:  # a variable that does not parse (a list not in JSON)
+        raise PravechatError(f"invalid setting: {error}") from None
     except ValidationError as error:
         where, reason = first_problem(error)
         raise PravechatError(f"invalid setting {where}: {reason}" if where else reason) from None

@@ -36,7 +36,7 @@ from pravechat.core.protocol import (
     decode_event,
     oversized,
 )
-from pravechat.core.security import auth_enabled
+from pravechat.core.security import Credentials, auth_enabled
 
 DEFAULT_SCOPE = "pravechat"
 DEFAULT_SCROLLBACK = 1000
@@ -156,13 +156,18 @@ class Transport:
         controller: str = DEFAULT_CONTROLLER_URI,
         scope: str = DEFAULT_SCOPE,
         probe: bool = True,
+        credentials: Credentials | None = None,
     ) -> "Transport":
         """Connect, failing within about 2 s when no controller answers; creates the scope.
 
         ``probe=False`` skips checking that the controller serves requests, for a caller that
-        just did.
+        just did. ``credentials`` (a CA certificate, an account) are handed to the client
+        first; without them, those already handed over, if any, stay.
         """
         address = parse_controller_uri(controller)
+        if credentials is not None:
+            credentials.check(tls=address.scheme == "tls")
+            credentials.apply()
         scope = validate_scope(scope)
         hint = ": start one with `pravechat server start`, or pass --controller"
         if not tcp_reachable(address.host, address.port, timeout=1.0):

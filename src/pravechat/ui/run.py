@@ -35,7 +35,10 @@ def build_app(
 def run_chat(settings: Settings) -> None:
     """Fails fast (before the screen opens) when no server answers; an unexpected error
     closes the screen and is one line naming the file that holds its traceback."""
-    app = build_app(settings, settings.connect())
+    transport = Transport.connect(
+        settings.controller, settings.scope, credentials=settings.credentials()
+    )
+    app = build_app(settings, transport)
     app.run()
     if app.return_code:
         where = f"its traceback is in {app.crash_log}" if app.crash_log else "no traceback kept"
