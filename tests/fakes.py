@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pravechat.core.presence import Presence
 from pravechat.core.protocol import ChatMessage, Kind, new_message
-from pravechat.core.session import Delivery, SessionStatus, StatusListener
+from pravechat.core.session import Connection, Delivery, SessionStatus, StatusListener
 from pravechat.core.transport import TransportError
 
 FIXED_TIME = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -53,7 +53,7 @@ class FakeSession:
 
     def status(self, state: str, notice: str) -> None:
         assert self.on_status is not None
-        self.on_status(SessionStatus(state, notice))
+        self.on_status(SessionStatus(Connection(state), notice))
 
     def release(self) -> None:
         """The server is back: what waited is sent and delivered, in order."""

@@ -7,6 +7,7 @@ import logging
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Protocol, Self
 
@@ -16,6 +17,7 @@ from pravechat.core.paths import private_dir, session_files
 from pravechat.core.probe import controller_answers
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, decode_event, new_message
 from pravechat.core.recent import RecentIds
+from pravechat.core.retry import backoff
 from pravechat.core.room_reader import (
     Arrived,
     Dropped,
@@ -63,11 +65,32 @@ _TAKEN_NOTICE = (
 log = logging.getLogger("pravechat.session")
 
 
+class Connection(StrEnum):
+    """A room's connection, as a status bar shows it."""
+
+    JOINING = "joining"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    READ_ONLY = "read-only"
+    """The room was sealed: it can be read, not written."""
+    TAKEN = "taken"
+    """Another session of the same user took over the room's reader."""
+    NOT_CONNECTED = "not connected"
+    """Joining failed."""
+    DISCONNECTED = "disconnected"
+    """The room's reader failed for good."""
+
+    @property
+    def warning(self) -> bool:
+        """Whether the user should know at once (shown in red, its notice as an error)."""
+        return self not in (Connection.JOINING, Connection.CONNECTED)
+
+
 @dataclass(frozen=True)
 class SessionStatus:
     """The connection changed: ``state`` for a status bar, ``notice`` for the user to read."""
 
-    state: str
+    state: Connection
     notice: str
 
 
@@ -165,6 +188,8 @@ def _load_outbox(path: Path) -> list[ChatMessage]:
 class _Outgoing:
     message: ChatMessage
     acknowledged: "asyncio.Future[None]"
+    write: "asyncio.Future[None] | None" = None
+    """The write begun when the message was queued, if nothing else was in flight."""
 
 
 class RoomSession:
@@ -205,7 +230,7 @@ class RoomSession:
         would be shown twice."""
         self._loading_older = asyncio.Lock()
         self.on_status: StatusListener | None = None
-        self.state = "connected"
+        self.state = Connection.CONNECTED
         self.read_only = False
         """The room was sealed under this session: nothing more can be sent."""
         self._reader_ended = "the room reader ended"
@@ -301,7 +326,7 @@ class RoomSession:
 
     # --- reading, and reconnecting -------------------------------------------------------
 
-    def _status(self, state: str, notice: str) -> None:
+    def _status(self, state: Connection, notice: str) -> None:
         self.state = state
         if self.on_status is not None:
             self.on_status(SessionStatus(state, notice))
@@ -315,7 +340,9 @@ class RoomSession:
                 if _TAKEN in why and await self._group_kept():  # rejoining would take it
                     # back, and the other session would do the same, forever
                     log.warning("%s: reader taken over: %s", self.room, why)
-                    self._status("taken", _TAKEN_NOTICE.format(room=self.room, user=self.user))
+                    self._status(
+                        Connection.TAKEN, _TAKEN_NOTICE.format(room=self.room, user=self.user)
+                    )
                     return
                 await self._reconnect(why)
         finally:
@@ -347,15 +374,12 @@ class RoomSession:
         """Start readers until one rejoins: no history, and the group's saved position."""
         self._connected.clear()
         log.warning("lost %s: %s", self.room, why)
-        self._status("reconnecting", f"lost #{self.room}: {why}; reconnecting")
+        self._status(Connection.RECONNECTING, f"lost #{self.room}: {why}; reconnecting")
         uri = self._transport.uri
         # Set, now or before the server answers again, if the server went away: then a room
         # created anew was lost with it; otherwise someone deleted it.
         server_went_away = server_lost(uri)
-        delay = _RETRY_FIRST
-        while True:
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, _RETRY_MAX)
+        async for _ in backoff(_RETRY_FIRST, _RETRY_MAX):
             if not await asyncio.to_thread(controller_answers, uri, _PROBE_TIMEOUT):
                 continue
             server_back(uri)
@@ -393,7 +417,7 @@ class RoomSession:
         if opened.group_replaced and not room_is_new:  # a new room breaks every group
             notice += "; " + _GROUP_REPLACED.format(room=self.room, group=opened.group)
             notice += ", from where you were"
-        self._status("connected", notice)
+        self._status(Connection.CONNECTED, notice)
 
     async def load_older(self, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]:
         """Up to ``limit`` messages from before the oldest loaded, oldest first, read back
@@ -452,6 +476,10 @@ class RoomSession:
         if self.read_only:
             raise RoomSealedError(f"#{self.room} is sealed: it can be read, not written")
         item = _Outgoing(message, asyncio.get_running_loop().create_future())
+        if not self._outbox and self._connected.is_set():
+            # Nothing in flight: write now. Waking the sending task first let a screen paint
+            # in between, 2-5 ms before the line left (measured).
+            item.write = self._writer.start(message)
         self._outbox.append(item)
         self._outbox_changed.set()
         return item
@@ -482,8 +510,12 @@ class RoomSession:
                 self._outbox_changed.clear()
                 await self._outbox_changed.wait()
             item = self._outbox[0]
+            begun, item.write = item.write, None
             try:
-                await self._writer.send(item.message)
+                if begun is not None:
+                    await self._writer.sent(begun)
+                else:
+                    await self._writer.send(item.message)
             except TransportError as error:
                 if await self._sealed():
                     self._go_read_only()
@@ -547,7 +579,7 @@ class RoomSession:
         )
         if path is not None:
             notice += f"; {unsent} line(s) not sent are kept in {path}"
-        self._status("read-only", notice)
+        self._status(Connection.READ_ONLY, notice)
 
     def _fail_outbox(self, failure: TransportError) -> None:
         for item in self._outbox:
@@ -557,8 +589,7 @@ class RoomSession:
         self._outbox.clear()
 
     async def _reopen_writer(self) -> None:
-        while True:
-            await asyncio.sleep(_RETRY_FIRST)
+        async for _ in backoff(_RETRY_FIRST, _RETRY_MAX):
             await self._connected.wait()
             try:
                 self._writer = await self._transport.open_writer(self.room)

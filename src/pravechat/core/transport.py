@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from pravechat import _pravega
-from pravechat.core.blocking import off_loop
+from pravechat.core.blocking import in_pool, off_loop
 from pravechat.core.errors import PravechatError
 from pravechat.core.frames import HEADER_BYTES, MAX_FRAME_BYTES, frames_ending_at
 from pravechat.core.names import normalize_room, room_of_stream, room_stream, validate_scope
@@ -329,6 +329,12 @@ class Transport:
         return await off_loop(read)
 
 
+def _retrieved(future: "asyncio.Future[None]") -> None:
+    """Mark a write's failure as seen: whoever began it may be gone."""
+    if not future.cancelled():
+        future.exception()
+
+
 class RoomWriter:
     """Writes a room's messages in the order they are sent, each one acknowledged."""
 
@@ -342,10 +348,21 @@ class RoomWriter:
 
     async def send(self, message: ChatMessage) -> None:
         """Returns once Pravega has acknowledged the message."""
+        await self.sent(self.start(message))
+
+    def start(self, message: ChatMessage) -> "asyncio.Future[None]":
+        """Begin writing now, before the caller's next ``await`` gives the loop to anything
+        else (a screen's paint, 5 ms); :meth:`sent` awaits the acknowledgement. One write at a
+        time: concurrent writes could be reordered."""
         self._check(message)
-        # One write at a time: concurrent writes could be reordered.
+        write = in_pool(self._writer.write, message.to_json().encode(), self.room)
+        write.add_done_callback(_retrieved)  # a session closed meanwhile never awaits it
+        return write
+
+    async def sent(self, write: "asyncio.Future[None]") -> None:
+        """Returns once Pravega has acknowledged the write :meth:`start` began."""
         with binding(f"writing to {self.room}"):
-            await off_loop(self._writer.write, message.to_json().encode(), self.room)
+            await write
 
     async def send_batch(self, messages: Sequence[ChatMessage]) -> None:
         """Send in order, pipelined (PIPELINE_WINDOW events before awaiting their
