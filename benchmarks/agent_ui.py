@@ -22,7 +22,8 @@ from benchmarks.results import now_ns
 from pravechat.core.process import exit_process
 from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
-from pravechat.ui.app import Delivered, Joined, PravechatApp
+from pravechat.ui.app import PravechatApp
+from pravechat.ui.messages import Delivered, Joined
 from pravechat.ui.run import build_app
 
 

@@ -27,7 +27,8 @@ from pravechat.core.presence_session import PresenceSession
 from pravechat.core.process import exit_process
 from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
-from pravechat.ui.app import PravechatApp, PresenceEvent
+from pravechat.ui.app import PravechatApp
+from pravechat.ui.messages import PresenceEvent
 from pravechat.ui.run import build_app
 
 

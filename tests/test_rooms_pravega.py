@@ -33,7 +33,7 @@ async def _until(pilot: object, check: object, what: str, seconds: float = 45) -
 
 
 def _shows(app: PravechatApp, room: str, text: str) -> bool:
-    return any(text in line for line in app.rooms[room].log.plain_lines())
+    return any(text in line for line in app.rooms[room].chat_log.plain_lines())
 
 
 async def test_three_users_two_rooms(pravega_uri: str) -> None:
@@ -58,16 +58,17 @@ async def test_three_users_two_rooms(pravega_uri: str) -> None:
         maria.chat_input.value = "@tim come to random"
         await mp.press("enter")
         await _until(tp, lambda: tim.rooms["random"].unseen == 1, "the unseen count")
-        entry = tim.rooms["random"].log.entries[-1]
+        entry = tim.rooms["random"].chat_log.entries[-1]
         assert entry.mention and rings
-        assert "#random 1" in str(tim.query_one("#rooms").render())
+        room_list = tim.query_one("#rooms")
+        await _until(tp, lambda: "#random 1" in str(room_list.render()), "the room list")
 
         # alex pastes a block in #lobby: one message
         alex.post_message(events.Paste("line one\nline two\nline three"))
         await ap.pause(0.1)
         await ap.press("enter")
         await _until(tp, lambda: _shows(tim, "lobby", "line three"), "the pasted block")
-        block = [e for e in tim.rooms["lobby"].log.entries if "line one" in e.text]
+        block = [e for e in tim.rooms["lobby"].chat_log.entries if "line one" in e.text]
         assert len(block) == 1 and block[0].text == "line one\nline two\nline three"
 
         # tim switches to #random: the count clears; then searches there

@@ -1,31 +1,27 @@
 """``pravechat --user tim``: the full-screen chat.
 
-A worker per followed room joins it and turns its session's delivery batches into
-``Delivered`` messages; another reads presence. The input's submit handler expands
-slash-commands (parsed in the core) and sends from a worker. Nothing here waits on Pravega in a
-way that freezes the screen: each live reader runs in a process of its own, and a lost server
-shows in the status bar.
+The app composes the screen, dispatches commands, reads presence and quits. Each followed room
+is a pane (``ui/room_pane.py``) that joins it, reads it and tells the app, through messages, what
+the status bar, the room list, the bell and Tab need. Nothing here waits on Pravega in a way
+that freezes the screen: the binding's calls run in threads that release the GIL.
 """
 
 import asyncio
 import contextlib
 import gc
-import itertools
 import os
 import signal
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
-from textual.message import Message
-from textual.widgets import ContentSwitcher, Footer
+from textual.containers import Container, Horizontal
+from textual.widgets import Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.errors import PravechatError
@@ -42,15 +38,25 @@ from pravechat.core.presence import (
     elsewhere,
 )
 from pravechat.core.protocol import Kind
-from pravechat.core.session import ChatSession, Delivery, SessionStatus
+from pravechat.core.retry import backoff
+from pravechat.core.session import ChatSession, Connection
 from pravechat.core.settings import Bell
 from pravechat.ui.chat_log import ChatLog
-from pravechat.ui.entries import Entry, EntryKind, message_entry
+from pravechat.ui.entries import Entry, EntryKind
+from pravechat.ui.messages import (
+    Delivered,
+    Entered,
+    Joined,
+    Mentioned,
+    NicksSeen,
+    PaneChanged,
+    PresenceEvent,
+    Spoke,
+)
+from pravechat.ui.room_pane import PENDING_AFTER, Connector, RoomPane
 from pravechat.ui.terminal_keys import register_alt_keys
 from pravechat.ui.widgets import ChatInput, MemberList, PendingLines, RoomList, StatusBar
 
-PENDING_AFTER = 0.4
-"""Seconds a line waits for Pravega before it is shown as pending: sooner would flash."""
 PRESENCE_RETRY_MAX = 10.0
 PRESENCE_SETTLING = HEARTBEAT + 1.0
 """Seconds after entering a room in which members first seen were there already: everyone
@@ -95,7 +101,6 @@ class PresenceLike(Protocol):
     async def close(self) -> None: ...
 
 
-Connector = Callable[[str], Awaitable[ChatSession]]
 PresenceOpener = Callable[[], Awaitable[PresenceLike]]
 RoomLister = Callable[[], Awaitable[list[str]]]
 
@@ -112,68 +117,12 @@ def write_crash_log(error: BaseException) -> Path | None:
     return path
 
 
-class Delivered(Message):
-    """A batch of messages read from a room."""
-
-    def __init__(self, room: str, deliveries: list[Delivery]) -> None:
-        super().__init__()
-        self.room = room
-        self.deliveries = deliveries
-
-
-class Joined(Message):
-    def __init__(self, room: str, session: ChatSession) -> None:
-        super().__init__()
-        self.room = room
-        self.session = session
-
-
-class ConnectionState(Message):
-    def __init__(
-        self, room: str, state: str, error: str | None = None, notice: str | None = None
-    ) -> None:
-        super().__init__()
-        self.room = room
-        self.state = state
-        self.error = error
-        self.notice = notice
-
-
-@dataclass
-class PresenceEvent(Message):
-    def __init__(self, event: Presence) -> None:
-        super().__init__()
-        self.event = event
-
-
-@dataclass
-class RoomView:
-    """A followed room: its log (kept while another room is shown), session and state; the
-    log counts what the user has not seen yet."""
-
-    name: str
-    log: ChatLog
-    session: ChatSession | None = None
-    state: str = "joining"
-    shown: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set when the last batch posted has been put on the log."""
-    entered_at: float | None = None
-    """When presence announced the user here (monotonic)."""
-
-    @property
-    def unseen(self) -> int:
-        """Messages from others not on screen yet: unread, new below, or in a hidden room."""
-        return self.log.unseen
-
-
 ROOMS_LISTED = 50
 """Rooms /rooms names in its line; the rest it counts."""
 ROOMS_OFFERED = 10_000
 """Rooms Tab completes at most."""
 ELSEWHERE_SAID = 3
 """Other sessions of this user pointed out at most (anyone can forge presence events)."""
-OLDER_PAGE = 200
-"""Older messages read per request when scrolling up past the first loaded."""
 QUIT_TIMEOUT = 8.0
 """Seconds quitting waits for the sessions to close (each bounds its own steps): a session
 stuck on a lost server is left as a crash would leave it, its redeliveries dropped by id."""
@@ -250,20 +199,15 @@ class PravechatApp(App[None]):
         self._connect = connect
         self._list_rooms = list_rooms
         self._scrollback = scrollback
-        self.rooms: dict[str, RoomView] = {}
+        self.rooms: dict[str, RoomPane] = {}
         self._unfrozen = 0
         self._search_status = ""
-        self._submitted_at: dict[str, float] = {}
-        """When each line still in an outbox was submitted (monotonic)."""
-        self._echoed: set[str] = set()
-        """Own lines already read back from the room while their acknowledgement is on its
-        way: the log shows them, so the pending list does not."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         with Horizontal(id="main"):
             yield RoomList(id="rooms")
-            yield ContentSwitcher(id="logs")
+            yield Container(id="logs")
             yield MemberList(id="members")
         yield PendingLines(id="pending")
         yield ChatInput(placeholder="Type a message, or /help", id="input")
@@ -272,19 +216,19 @@ class PravechatApp(App[None]):
     # --- the current room ----------------------------------------------------------------
 
     @property
-    def current(self) -> RoomView:
+    def current(self) -> RoomPane:
         return self.rooms[self.room]
 
     @property
     def chat_log(self) -> ChatLog:
-        return self.current.log
+        return self.current.chat_log
 
     @property
     def session(self) -> ChatSession | None:
         return self.current.session
 
     @property
-    def state(self) -> str:
+    def state(self) -> Connection:
         return self.current.state
 
     @property
@@ -319,23 +263,23 @@ class PravechatApp(App[None]):
             self.set_interval(1.0, self._expire_presence)
 
     def _show_status(self) -> None:
-        view = self.current
+        pane = self.current
         typing = ""
         if self._typing:
             typists = [u for u in self.roster.typing(self.room, time.monotonic()) if u != self.user]
             typing = f"{', '.join(typists)} typing…" if typists else ""
-        elsewhere = [r for r in self.rooms.values() if r is not view]
+        elsewhere = [r for r in self.rooms.values() if r is not pane]
         self.query_one(StatusBar).show(
             self.user,
-            view.name,
-            view.state,
-            view.unseen,
+            pane.room,
+            pane.state,
+            pane.unseen,
             self._search_status or typing,
-            below=not view.log.following,
-            elsewhere=(sum(r.unseen for r in elsewhere), sum(r.log.mentions for r in elsewhere)),
+            below=not pane.chat_log.following,
+            elsewhere=(sum(r.unseen for r in elsewhere), sum(r.mentions for r in elsewhere)),
         )
         self.query_one(RoomList).show(
-            [(name, r.unseen, r.log.mentions) for name, r in self.rooms.items()], self.room
+            [(name, r.unseen, r.mentions) for name, r in self.rooms.items()], self.room
         )
         self.query_one(MemberList).show(
             self.roster.members(self.room), self.user, self.roster.refused.get(self.room, 0)
@@ -367,63 +311,32 @@ class PravechatApp(App[None]):
         self._show_status()
 
     def _local(self, kind: EntryKind, text: str, room: str | None = None) -> None:
-        self.rooms[room or self.room].log.add([Entry(kind, text)])
+        self.rooms[room or self.room].local(kind, text)
 
     # --- following rooms -----------------------------------------------------------------
 
     async def _follow(self, room: str) -> None:
         """Open a room and keep reading it, whether or not it is the one shown."""
-        log = ChatLog(self._scrollback, id=f"log-{room}")
-        log.display = False  # until switched to: the switcher hides only what it showed
-        self.rooms[room] = RoomView(room, log)
-        await self.query_one(ContentSwitcher).mount(log)
+        self.rooms[room] = pane = RoomPane(room, self.user, self._connect, self._scrollback)
+        await self.query_one("#logs").mount(pane)
         self._offer_rooms()
-        self.run_worker(
-            self._read_room(room), group=f"room:{room}", exclusive=True, exit_on_error=False
-        )
-
-    async def _read_room(self, room: str) -> None:
-        self.post_message(ConnectionState(room, f"joining #{room}"))
-        try:
-            session = await self._connect(room)
-        except PravechatError as error:
-            self.post_message(ConnectionState(room, "not connected", str(error)))
-            return
-
-        def on_status(status: SessionStatus) -> None:
-            self.post_message(ConnectionState(room, status.state, notice=status.notice))
-
-        session.on_status = on_status
-        self.post_message(Joined(room, session))
-        try:
-            view = self.rooms[room]
-            async for batch in session.batches():
-                # One batch in the app's queue at a time: a catch-up of 100,000 messages
-                # queued whole would hold key presses back for a second (measured); waiting
-                # lets keys in between batches, which grow while the screen is busy.
-                view.shown.clear()
-                self.post_message(Delivered(room, batch))
-                await view.shown.wait()
-        except PravechatError as error:
-            self.post_message(ConnectionState(room, "disconnected", str(error)))
 
     async def _switch(self, room: str) -> None:
         if self._search_status:
             self.action_end_search()
+        if room != self.room and self.room in self.rooms:
+            self.current.show(False)
         self.room = room
-        self.query_one(ContentSwitcher).current = f"log-{room}"
-        self.current.log.reveal()
+        self.current.show(True)
         self._show_status()
 
     async def _leave(self, room: str) -> None:
-        view = self.rooms.pop(room)
+        pane = self.rooms.pop(room)
         if self.presence is not None:
             with contextlib.suppress(PravechatError):
                 await self.presence.leave(room)
-        self.workers.cancel_group(self, f"room:{room}")
-        if view.session is not None:
-            await view.session.close()  # its reader goes offline, saving the place
-        await view.log.remove()
+        await pane.close()  # its reader goes offline, saving the place
+        await pane.remove()
         self._offer_rooms()
 
     def _offer_rooms(self, listed: list[str] | None = None) -> None:
@@ -432,135 +345,60 @@ class PravechatApp(App[None]):
         self.chat_input.rooms = sorted({*self.rooms, *self._listed_rooms})
         self.chat_input.followed = list(self.rooms)
 
-    def on_joined(self, event: Joined) -> None:
-        view = self.rooms.get(event.room)
-        if view is None:  # left while joining
-            self.run_worker(event.session.close(), group="leave")
+    def on_entered(self, event: Entered) -> None:
+        pane = self.rooms.get(event.room)
+        if pane is None:  # left while joining
             return
-        view.session = event.session
-        view.state = "connected"
-        history = event.session.history
-        view.log.add((message_entry(message, self.user) for message in history), seen=True)
-        view.log.older = event.session.has_older
-        self._local(EntryKind.INFO, f"you are in #{event.room} as {self.user}", event.room)
-        for notice in event.session.notices:
-            self._local(EntryKind.ERROR, notice, event.room)
-        if event.session.missed:
-            self._local(
-                EntryKind.INFO,
-                f"you missed about {event.session.missed:,} more messages before the unread "
-                "ones below: scroll up to load them",
-                event.room,
-            )
         self.roster.update(Presence(user=self.user, room=event.room), time.monotonic())
         self._start_presence()
         if self.presence is not None:
-            self.run_worker(self._enter(view, self.presence), group="announce")
-        self._learn_nicks(m.sender for m in history)
-        self._show_status()
+            self.run_worker(self._enter(pane, self.presence), group="announce")
 
-    def on_chat_log_wants_older(self, event: ChatLog.WantsOlder) -> None:
-        room = next((name for name, view in self.rooms.items() if view.log is event.log), None)
-        if room is not None:
-            self.run_worker(self._load_older(self.rooms[room]), group=f"older:{room}")
+    def on_joined(self, event: Joined) -> None:
+        if event.room not in self.rooms:  # left while joining
+            self.run_worker(event.session.close(), group="leave")
 
-    async def _load_older(self, view: RoomView) -> None:
-        """Read the page of messages before the oldest shown, and put it above them."""
-        if view.session is None:
-            view.log.older_failed()
-            return
-        try:
-            messages = await view.session.load_older(OLDER_PAGE)
-        except PravechatError as error:
-            view.log.older_failed()
-            self.notify(f"older messages of #{view.name}: {error}", severity="error",
-                        markup=False)  # fmt: skip
-            return
-        entries = [message_entry(message, self.user) for message in messages]
-        if not view.session.has_older:
-            entries.insert(0, Entry(EntryKind.INFO, f"the beginning of #{view.name}"))
-        view.log.prepend(entries, older=view.session.has_older)
-        self._learn_nicks(message.sender for message in messages)
-
-    def on_delivered(self, event: Delivered) -> None:
-        view = self.rooms.get(event.room)
-        if view is None:
-            return
-        view.shown.set()
-        entries: list[Entry] = []
-        spoken = False  # by someone else, just now (not a catch-up of what was missed)
-        for unread, deliveries in itertools.groupby(event.deliveries, lambda d: d.unread):
-            added = [message_entry(delivery.message, self.user) for delivery in deliveries]
-            view.log.add(added, unread=unread)
-            entries += added
-            spoken = spoken or (not unread and not all(entry.own for entry in added))
-        called = [entry for entry in entries if entry.mention]
-        if called:
-            self._alert(called[-1])
-        elif self._bell is Bell.ALL and spoken and event.room != self.room:
-            self.bell()  # something was said in another room
-        self._learn_nicks(d.message.sender for d in event.deliveries)
+    def on_pane_changed(self, event: PaneChanged) -> None:
         if event.room == self.room:
             self._show_status()
+            self._show_pending()
         else:  # another room's count: one redraw of the sidebar for a burst of rooms
             self._show_status_soon()
-        own = [entry.message.id for entry in entries if entry.own and entry.message is not None]
-        if own:
-            self._echoed.update(own)
-            self._show_pending()
-        self._settle(len(entries))
 
-    def on_connection_state(self, event: ConnectionState) -> None:
-        view = self.rooms.get(event.room)
-        if view is None:
-            return
-        view.state = event.state
-        if view.session is not None and not view.session.has_older:
-            view.log.older = False  # the room was created anew: nothing older is its own
-        if event.error:
-            self._local(EntryKind.ERROR, event.error, event.room)
-        if event.notice:
-            warning = event.state in ("reconnecting", "read-only", "taken")
-            kind = EntryKind.ERROR if warning else EntryKind.INFO
-            self._local(kind, event.notice, event.room)
-        self._show_status()
-        self._show_pending()
+    def on_mentioned(self, event: Mentioned) -> None:
+        self._alert(event.entry)
+
+    def on_spoke(self, event: Spoke) -> None:
+        if self._bell is Bell.ALL and event.room != self.room:
+            self.bell()  # something was said in another room
+
+    def on_nicks_seen(self, event: NicksSeen) -> None:
+        self._learn_nicks(event.nicks)
+
+    def on_delivered(self, event: Delivered) -> None:
+        self._settle(len(event.deliveries))
 
     def _show_pending(self) -> None:
         """The shown room's outbox, once a line has waited PENDING_AFTER (or at once when
         the room is not connected)."""
-        session = self.session
-        waiting = session.pending if session is not None else []
-        now = time.monotonic()
-        connected = self.state == "connected"
-        shown = [
-            message.text
-            for message in waiting
-            if message.id not in self._echoed
-            and (not connected or now - self._submitted_at.get(message.id, 0.0) >= PENDING_AFTER)
-        ]
-        if not waiting and (self._submitted_at or self._echoed):
-            still = {m.id for v in self.rooms.values() if v.session for m in v.session.pending}
-            self._submitted_at = {k: t for k, t in self._submitted_at.items() if k in still}
-            self._echoed &= still
         pending = self.query(PendingLines)
-        if pending:
-            pending.first().show(shown)
+        if pending and self.rooms:
+            pending.first().show(self.current.pending_lines())
 
     # --- presence ------------------------------------------------------------------------
 
     async def _read_presence(self) -> None:
         """Read presence; when its reader is lost with the server, open it again."""
         assert self._open_presence is not None
-        delay = 1.0
         told = False
+        pauses = backoff(1.0, PRESENCE_RETRY_MAX)
         while True:
             try:
                 self.presence = presence = await self._open_presence()
-                for view in list(self.rooms.values()):
-                    if view.session is not None:
-                        await self._enter(view, presence)
-                delay = 1.0
+                for pane in list(self.rooms.values()):
+                    if pane.session is not None:
+                        await self._enter(pane, presence)
+                pauses = backoff(1.0, PRESENCE_RETRY_MAX)  # the next loss starts short again
                 if told:
                     self._local(EntryKind.INFO, "presence is back")
                 told = False
@@ -576,19 +414,18 @@ class PravechatApp(App[None]):
                 with contextlib.suppress(PravechatError, TimeoutError):
                     await asyncio.wait_for(self.presence.close(), 3.0)
                 self.presence = None
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, PRESENCE_RETRY_MAX)
+            await anext(pauses)
 
-    async def _enter(self, view: RoomView, presence: PresenceLike) -> None:
-        view.entered_at = time.monotonic()
-        await presence.enter(view.name)
+    async def _enter(self, pane: RoomPane, presence: PresenceLike) -> None:
+        pane.entered_at = time.monotonic()
+        await presence.enter(pane.room)
 
     def on_presence_event(self, message: PresenceEvent) -> None:
         event, now = message.event, time.monotonic()
-        view = self.rooms.get(event.room)
-        if view is None:
+        pane = self.rooms.get(event.room)
+        if pane is None:
             return  # a room not followed: nothing to show, and nothing to keep
-        if event.ask and event.user != self.user and view is not None and view.session:
+        if event.ask and event.user != self.user and pane.session:
             self._answer(event.room, now)
         if self.presence is not None and elsewhere(event, self.user, self.presence.client):
             self._say_connected_elsewhere(event)
@@ -660,9 +497,9 @@ class PravechatApp(App[None]):
     def _show_change(self, change: Change, now: float, asking: bool = False) -> None:
         """``asking``: the change came with a question "who is here?", which only a user who
         just entered asks."""
-        view = self.rooms.get(change.room)
-        was_there = view is not None and not asking and self._was_there(view, change, now)
-        if view is not None and change.user != self.user and not was_there:
+        pane = self.rooms.get(change.room)
+        was_there = pane is not None and not asking and self._was_there(pane, change, now)
+        if pane is not None and change.user != self.user and not was_there:
             if change.joined:
                 text = f"{change.user} joined"
             elif change.timed_out:
@@ -682,13 +519,14 @@ class PravechatApp(App[None]):
 
     def _show_status_now(self) -> None:
         self._status_due = False
-        self._show_status()
+        if self.query(StatusBar):  # not torn down meanwhile
+            self._show_status()
 
     @staticmethod
-    def _was_there(view: RoomView, change: Change, now: float) -> bool:
+    def _was_there(pane: RoomPane, change: Change, now: float) -> bool:
         """A member first seen by a heartbeat just after the user entered was there before:
         the member list shows them, and nobody "joined"."""
-        settling = view.entered_at is None or now - view.entered_at < PRESENCE_SETTLING
+        settling = pane.entered_at is None or now - pane.entered_at < PRESENCE_SETTLING
         return change.joined and settling
 
     async def action_room_number(self, number: int) -> None:
@@ -732,8 +570,8 @@ class PravechatApp(App[None]):
         """
         self._unfrozen += added
         if self._unfrozen >= 5_000:
-            for view in self.rooms.values():
-                view.log.forget_rendered()
+            for pane in self.rooms.values():
+                pane.chat_log.forget_rendered()
             gc.collect()
             gc.freeze()
             self._unfrozen = 0
@@ -769,7 +607,7 @@ class PravechatApp(App[None]):
         match command.action:
             case Action.SAY | Action.EMOTE:
                 kind = Kind.ACTION if command.action is Action.EMOTE else Kind.CHAT
-                if not self._submit(command.text, kind):
+                if not self.current.submit(command.text, kind):
                     chat_input.value = line  # a refused line goes back into the input
                     return
                 self.chat_log.follow()  # your own line is where you look next
@@ -819,21 +657,6 @@ class PravechatApp(App[None]):
     def on_chat_input_refused(self, event: ChatInput.Refused) -> None:
         self.chat_log.follow()
         self._local(EntryKind.ERROR, event.reason)
-
-    def _submit(self, text: str, kind: Kind) -> bool:
-        """Queue the line in the room's outbox (the screen never waits for Pravega); refuse,
-        with a local error line, what could never be sent."""
-        session = self.session
-        if session is None:
-            self._local(EntryKind.ERROR, f"not connected to #{self.room} yet: nothing was sent")
-            return False
-        try:
-            message = session.submit(text, kind)
-        except PravechatError as error:
-            self._local(EntryKind.ERROR, str(error))
-            return False
-        self._submitted_at[message.id] = time.monotonic()
-        return True
 
     @work(group="rooms", exit_on_error=False)
     async def show_rooms(self) -> None:
@@ -893,10 +716,9 @@ class PravechatApp(App[None]):
         """A bug: the traceback goes to a file, not over the user's terminal; the command
         line then says where it is and exits non-zero (ui/run.py)."""
         self.crash_log = write_crash_log(error)
-        for view in self.rooms.values():  # lines still waiting are sent on the next visit
-            if view.session is not None:
-                with contextlib.suppress(Exception):
-                    view.session.keep_unsent()
+        for pane in self.rooms.values():  # lines still waiting are sent on the next visit
+            with contextlib.suppress(Exception):
+                pane.keep_unsent()
         super()._handle_exception(error)
         if self.crash_log is not None:
             self._exit_renderables.clear()  # Textual would print the traceback at exit
@@ -908,11 +730,8 @@ class PravechatApp(App[None]):
             return
         self._quitting = True
         self.query_one(StatusBar).show_quitting()
-        views = list(self.rooms.values())
-        for view in views:
-            self.workers.cancel_group(self, f"room:{view.name}")
         self.workers.cancel_group(self, "presence")
-        closing = [v.session.close() for v in views if v.session is not None]
+        closing = [pane.close() for pane in self.rooms.values()]
         if self.presence is not None:
             closing.append(self.presence.close())
         gathered = asyncio.gather(*closing, return_exceptions=True)

@@ -1,0 +1,244 @@
+"""A followed conversation on screen: its log, the worker that reads it, and what the user has
+not seen or not had acknowledged yet.
+
+A pane joins its room, shows the history, turns its session's delivery batches into lines, says
+what its connection does, loads older messages on request and echoes the user's own lines out
+of the pending list once they are read back. It tells the app what the app needs through
+messages (``ui/messages.py``) and never calls into it. A new per-conversation feature (muting,
+a direct conversation's header) belongs here.
+"""
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+
+from textual.app import ComposeResult
+from textual.widget import Widget
+
+from pravechat.core.errors import PravechatError
+from pravechat.core.protocol import Kind
+from pravechat.core.session import ChatSession, Connection, SessionStatus
+from pravechat.ui.chat_log import ChatLog
+from pravechat.ui.entries import Entry, EntryKind, message_entry
+from pravechat.ui.messages import (
+    ConnectionChanged,
+    Delivered,
+    Entered,
+    Joined,
+    Mentioned,
+    NicksSeen,
+    PaneChanged,
+    Spoke,
+)
+
+Connector = Callable[[str], Awaitable[ChatSession]]
+
+PENDING_AFTER = 0.4
+"""Seconds a line waits for Pravega before it is shown as pending: sooner would flash."""
+OLDER_PAGE = 200
+"""Older messages read per request when scrolling up past the first loaded."""
+
+
+class RoomPane(Widget):
+    """One room: joined when mounted, read until removed (its worker goes with it)."""
+
+    DEFAULT_CSS = """
+    RoomPane {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, room: str, user: str, connect: Connector, scrollback: int) -> None:
+        super().__init__(id=f"pane-{room}")
+        self.room = room
+        self.user = user
+        self._connect = connect
+        self.chat_log = ChatLog(scrollback)
+        self.session: ChatSession | None = None
+        self.state = Connection.JOINING
+        self.entered_at: float | None = None
+        """When presence announced the user here (monotonic)."""
+        self._shown = asyncio.Event()
+        """Set when the last batch posted has been put on the log."""
+        self._submitted_at: dict[str, float] = {}
+        """When each line still in the outbox was submitted (monotonic)."""
+        self._echoed: set[str] = set()
+        """Own lines already read back from the room while their acknowledgement is on its
+        way: the log shows them, so the pending list does not."""
+        self.show(False)
+
+    def compose(self) -> ComposeResult:
+        yield self.chat_log
+
+    def on_mount(self) -> None:
+        self.run_worker(self._read(), exclusive=True, exit_on_error=False)
+
+    @property
+    def unseen(self) -> int:
+        """Messages from others not on screen yet: unread, new below, or in a hidden room."""
+        return self.chat_log.unseen
+
+    @property
+    def mentions(self) -> int:
+        return self.chat_log.mentions
+
+    def show(self, shown: bool) -> None:
+        """Show this pane (the one the user looks at) or hide it; a hidden log counts what
+        arrives as unseen."""
+        self.display = shown
+        self.chat_log.display = shown
+        if shown:
+            self.chat_log.reveal()
+
+    def local(self, kind: EntryKind, text: str) -> None:
+        """A line of our own in this room's log (help, errors, notices): never sent."""
+        self.chat_log.add([Entry(kind, text)])
+
+    # --- reading -------------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        room = self.room
+        self.post_message(ConnectionChanged(room, Connection.JOINING))
+        try:
+            session = await self._connect(room)
+        except PravechatError as error:
+            self.post_message(ConnectionChanged(room, Connection.NOT_CONNECTED, str(error)))
+            return
+
+        def on_status(status: SessionStatus) -> None:
+            self.post_message(ConnectionChanged(room, status.state, notice=status.notice))
+
+        session.on_status = on_status
+        self.post_message(Joined(room, session))
+        try:
+            async for batch in session.batches():
+                # One batch in the queue at a time: a catch-up of 100,000 messages queued
+                # whole would hold key presses back for a second (measured); waiting lets keys
+                # in between batches, which grow while the screen is busy.
+                self._shown.clear()
+                self.post_message(Delivered(room, batch))
+                await self._shown.wait()
+        except PravechatError as error:
+            self.post_message(ConnectionChanged(room, Connection.DISCONNECTED, str(error)))
+
+    def on_joined(self, event: Joined) -> None:
+        session = self.session = event.session
+        self.state = Connection.CONNECTED
+        history = session.history
+        log = self.chat_log
+        log.add((message_entry(message, self.user) for message in history), seen=True)
+        log.older = session.has_older
+        self.local(EntryKind.INFO, f"you are in #{self.room} as {self.user}")
+        for notice in session.notices:
+            self.local(EntryKind.ERROR, notice)
+        if session.missed:
+            self.local(
+                EntryKind.INFO,
+                f"you missed about {session.missed:,} more messages before the unread ones "
+                "below: scroll up to load them",
+            )
+        self.post_message(NicksSeen([message.sender for message in history]))
+        self.post_message(Entered(self.room))
+        self.post_message(PaneChanged(self.room))
+
+    def on_delivered(self, event: Delivered) -> None:
+        self._shown.set()
+        entries: list[Entry] = []
+        spoken = False  # by someone else, just now (not a catch-up of what was missed)
+        for unread, deliveries in itertools.groupby(event.deliveries, lambda d: d.unread):
+            added = [message_entry(delivery.message, self.user) for delivery in deliveries]
+            self.chat_log.add(added, unread=unread)
+            entries += added
+            spoken = spoken or (not unread and not all(entry.own for entry in added))
+        called = [entry for entry in entries if entry.mention]
+        if called:
+            self.post_message(Mentioned(self.room, called[-1]))
+        elif spoken:
+            self.post_message(Spoke(self.room))
+        self.post_message(NicksSeen([d.message.sender for d in event.deliveries]))
+        self.post_message(PaneChanged(self.room))
+        own = [entry.message.id for entry in entries if entry.own and entry.message is not None]
+        if own:
+            self._echoed.update(own)
+
+    def on_connection_changed(self, event: ConnectionChanged) -> None:
+        self.state = event.state
+        if self.session is not None and not self.session.has_older:
+            self.chat_log.older = False  # the room was created anew: nothing older is its own
+        if event.error:
+            self.local(EntryKind.ERROR, event.error)
+        if event.notice:
+            self.local(EntryKind.ERROR if event.state.warning else EntryKind.INFO, event.notice)
+        self.post_message(PaneChanged(self.room))
+
+    # --- older messages ------------------------------------------------------------------
+
+    def on_chat_log_wants_older(self, event: ChatLog.WantsOlder) -> None:
+        event.stop()
+        self.run_worker(self._load_older(), group="older")
+
+    async def _load_older(self) -> None:
+        """Read the page of messages before the oldest shown, and put it above them."""
+        log, session = self.chat_log, self.session
+        if session is None:
+            log.older_failed()
+            return
+        try:
+            messages = await session.load_older(OLDER_PAGE)
+        except PravechatError as error:
+            log.older_failed()
+            self.notify(f"older messages of #{self.room}: {error}", severity="error",
+                        markup=False)  # fmt: skip
+            return
+        entries = [message_entry(message, self.user) for message in messages]
+        if not session.has_older:
+            entries.insert(0, Entry(EntryKind.INFO, f"the beginning of #{self.room}"))
+        log.prepend(entries, older=session.has_older)
+        self.post_message(NicksSeen([message.sender for message in messages]))
+
+    # --- sending -------------------------------------------------------------------------
+
+    def submit(self, text: str, kind: Kind) -> bool:
+        """Queue the line in the room's outbox (the screen never waits for Pravega); refuse,
+        with a local error line, what could never be sent."""
+        if self.session is None:
+            self.local(EntryKind.ERROR, f"not connected to #{self.room} yet: nothing was sent")
+            return False
+        try:
+            message = self.session.submit(text, kind)
+        except PravechatError as error:
+            self.local(EntryKind.ERROR, str(error))
+            return False
+        self._submitted_at[message.id] = time.monotonic()
+        return True
+
+    def pending_lines(self) -> list[str]:
+        """The outbox's lines to show as pending: those that waited PENDING_AFTER, or all
+        of them while the room is not connected; none already read back."""
+        waiting = self.session.pending if self.session is not None else []
+        now = time.monotonic()
+        connected = self.state is Connection.CONNECTED
+        shown = [
+            message.text
+            for message in waiting
+            if message.id not in self._echoed
+            and (not connected or now - self._submitted_at.get(message.id, 0.0) >= PENDING_AFTER)
+        ]
+        if self._submitted_at or self._echoed:  # forget what left the outbox
+            still = {message.id for message in waiting}
+            self._submitted_at = {k: t for k, t in self._submitted_at.items() if k in still}
+            self._echoed &= still
+        return shown
+
+    async def close(self) -> None:
+        """Stop reading and close the session: queued lines are sent or saved, and the
+        reader goes offline, saving the place."""
+        self.workers.cancel_node(self)
+        if self.session is not None:
+            await self.session.close()
+
+    def keep_unsent(self) -> None:
+        """After a crash: what is still waiting is sent on the next visit."""
+        if self.session is not None:
+            self.session.keep_unsent()
