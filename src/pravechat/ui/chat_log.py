@@ -13,6 +13,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.console import Console
 from rich.style import Style
@@ -22,10 +23,42 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
+from textual.widget import Widget
 
-from pravechat.ui.entries import Entry, EntryKind, line_count, render_entry
+from pravechat.ui.entries import (
+    NICK_COLOURS,
+    Entry,
+    EntryKind,
+    Palette,
+    line_count,
+    render_entry,
+)
 
-_FOUND = Style(bgcolor="#e5c07b", color="black")
+_NICKS = tuple(f"nick--{n}" for n in range(NICK_COLOURS))
+PALETTE_CLASSES = frozenset(
+    {"log--time", "log--system", "log--error", "log--divider", "log--mention",
+     "log--mentioned", *_NICKS}
+)  # fmt: skip
+"""The stylesheet's component classes lines are drawn with (app.tcss)."""
+
+
+def read_palette(widget: Widget) -> Palette:
+    """The palette as the stylesheet sets it for ``widget`` (which declares PALETTE_CLASSES)."""
+
+    def style(name: str) -> Style:
+        return widget.get_component_rich_style(name, partial=True)
+
+    return Palette(
+        time=style("log--time"),
+        system=style("log--system"),
+        error=style("log--error"),
+        divider=style("log--divider"),
+        mention=style("log--mention"),
+        mentioned=style("log--mentioned"),
+        nicks=tuple(style(name) for name in _NICKS),
+    )
+
+
 FRAME = 1 / 60
 """The log repaints at most this often, however many lines arrive: a paint costs 5-6 ms
 (measured at 100x30), so one per line at 1,000 msg/s would hold up everything else."""
@@ -45,6 +78,8 @@ _RETIRED = Entry(EntryKind.DIVIDER, "")
 
 class ChatLog(ScrollView, can_focus=True):
     """The room's messages, oldest first; follows the bottom unless the reader scrolled up."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {*PALETTE_CLASSES, "log--found"}
 
     @dataclass
     class Reading(Message):
@@ -84,6 +119,7 @@ class ChatLog(ScrollView, can_focus=True):
         self.older = False
         """The room holds messages before the first entry: reaching the top asks for them."""
         self._asked_older = False
+        self._palette: Palette | None = None
         self._painted_at = 0.0  # monotonic
         self._paint_due: Timer | None = None
 
@@ -402,10 +438,13 @@ class ChatLog(ScrollView, can_focus=True):
         strips = self._cache.get(key)
         if strips is None:
             console = self.app.console
-            lines = render_entry(self._entries[index], width, console)
+            if self._palette is None:
+                self._palette = read_palette(self)
+            lines = render_entry(self._entries[index], width, console, self._palette)
             if self._search and self._matches and index == self._matches[self._match]:
+                found = self.get_component_rich_style("log--found", partial=True)
                 for line in lines:
-                    line.highlight_words([self._search], _FOUND, case_sensitive=False)
+                    line.highlight_words([self._search], found, case_sensitive=False)
             style = self.rich_style  # resolving it walks the DOM: once per entry, not per line
             strips = [
                 Strip(list(line.render(console)), line.cell_len)
@@ -422,6 +461,7 @@ class ChatLog(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._palette = None
         self._cache.clear()  # the cached strips carry the old colours
 
     def render_line(self, y: int) -> Strip:

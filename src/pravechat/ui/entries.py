@@ -18,16 +18,34 @@ from pravechat.core.mentions import MENTION, mentions
 from pravechat.core.protocol import ChatMessage, Kind
 
 NICK_WIDTH = 12
-_NICK_COLOURS = (
-    "#e06c75", "#98c379", "#e5c07b", "#61afef", "#c678dd", "#56b6c2",
-    "#d19a66", "#be5046", "#7ec699", "#f0a0c0", "#a0a0ff", "#ffb86c",
-)  # fmt: skip
-_TIME = Style(color="grey50")
-_SYSTEM = Style(color="grey62", italic=True)
-_ERROR = Style(color="red", bold=True)
-_DIVIDER = Style(color="#e5c07b", bold=True)
-_MENTION = Style(color="#e5c07b", bold=True)
-_MENTIONED = Style(reverse=True)
+NICK_COLOURS = 12
+"""Nick colours in the stylesheet (``.nick--0`` to ``.nick--11``)."""
+
+
+_NONE = Style()
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The styles lines are drawn with. Widgets read them from the stylesheet (app.tcss,
+    component classes); the default draws plain text."""
+
+    time: Style = _NONE
+    system: Style = _NONE
+    error: Style = _NONE
+    divider: Style = _NONE
+    mention: Style = _NONE
+    """A @nick in a message."""
+    mentioned: Style = _NONE
+    """The sender of a message that calls the user."""
+    nicks: tuple[Style, ...] = (_NONE,) * NICK_COLOURS
+
+    def nick(self, nick: str) -> Style:
+        """A colour per nick that stays the same across runs and machines."""
+        return self.nicks[zlib.crc32(nick.encode()) % len(self.nicks)]
+
+
+PLAIN = Palette()
 
 
 class EntryKind(Enum):
@@ -47,75 +65,76 @@ class Entry:
     """The message calls the user by name."""
 
 
-def nick_style(nick: str) -> Style:
-    """A colour per nick that stays the same across runs and machines."""
-    return Style(color=_NICK_COLOURS[zlib.crc32(nick.encode()) % len(_NICK_COLOURS)])
-
-
 def message_entry(message: ChatMessage, user: str) -> Entry:
     own = message.sender == user
     called = not own and message.kind is not Kind.SYSTEM and mentions(message.text, user)
     return Entry(EntryKind.MESSAGE, message.text, message, own=own, mention=called)
 
 
-def _prefix(entry: Entry) -> Text:
+_BOLD = Style(bold=True)
+
+
+def _prefix(entry: Entry, palette: Palette) -> Text:
     message = entry.message
     if message is None:
-        return Text(" " * 6 + "--".rjust(NICK_WIDTH) + " ", style=_SYSTEM)
+        return Text(" " * 6 + "--".rjust(NICK_WIDTH) + " ", style=palette.system)
     stamp = message.sent_at.astimezone().strftime("%H:%M")
     if message.kind is Kind.ACTION:
-        nick = Text("*".rjust(NICK_WIDTH), style=nick_style(message.sender))
+        nick = Text("*".rjust(NICK_WIDTH), style=palette.nick(message.sender))
     elif message.kind is Kind.SYSTEM:
-        nick = Text("--".rjust(NICK_WIDTH), style=_SYSTEM)
+        nick = Text("--".rjust(NICK_WIDTH), style=palette.system)
     else:
         shown = message.sender if len(message.sender) <= NICK_WIDTH else message.sender[:11] + "…"
-        style = nick_style(message.sender) + (Style(bold=True) if entry.own else Style())
+        style = palette.nick(message.sender) + (_BOLD if entry.own else Style())
         if entry.mention:
-            style += _MENTIONED
+            style += palette.mentioned
         nick = Text(shown.rjust(NICK_WIDTH), style=style)
-    return Text.assemble((stamp, _TIME), " ", nick, " ")
+    return Text.assemble((stamp, palette.time), " ", nick, " ")
 
 
-def _body(entry: Entry) -> Text:
+def _body(entry: Entry, palette: Palette) -> Text:
     message = entry.message
     if entry.kind is EntryKind.ERROR:
-        return Text(entry.text, style=_ERROR)
+        return Text(entry.text, style=palette.error)
     if entry.kind is EntryKind.INFO:
-        return Text(entry.text, style=_SYSTEM)
+        return Text(entry.text, style=palette.system)
     if message is not None and message.kind is Kind.ACTION:
-        return Text.assemble((message.sender, nick_style(message.sender)), " ", message.text)
+        return Text.assemble((message.sender, palette.nick(message.sender)), " ", message.text)
     if message is not None and message.kind is Kind.SYSTEM:
-        return Text(message.text, style=_SYSTEM)
+        return Text(message.text, style=palette.system)
     body = Text(entry.text)
-    body.highlight_regex(MENTION, _MENTION)  # styles spans found by a regex: never markup
+    body.highlight_regex(MENTION, palette.mention)  # styles spans found by a regex: never markup
     return body
 
 
 PREFIX_WIDTH = 6 + NICK_WIDTH + 1
 
 
-UNDRAWABLE = Text("(a message here could not be drawn)", style=_ERROR)
+UNDRAWABLE = "(a message here could not be drawn)"
 """What stands for an entry whose drawing failed: one line, never a crash of the screen."""
 
 
-def render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
+def render_entry(
+    entry: Entry, width: int, console: Console, palette: Palette = PLAIN
+) -> list[Text]:
     """The entry as screen lines: wrapped text with continuation lines indented."""
     try:
-        return _render_entry(entry, width, console)
+        return _render_entry(entry, width, console, palette)
     except Exception:  # remote data, and drawing code: the chat stays up
-        return [UNDRAWABLE.copy()]  # a search highlights the lines it is given
+        return [Text(UNDRAWABLE, style=palette.error)]  # a search highlights these lines
 
 
-def _render_entry(entry: Entry, width: int, console: Console) -> list[Text]:
+def _render_entry(entry: Entry, width: int, console: Console, palette: Palette) -> list[Text]:
     if entry.kind is EntryKind.DIVIDER:
         if not entry.text:  # a retired divider
             return []
         label = f" {entry.text} "
         side = max(0, width - len(label)) // 2
-        return [Text("─" * side + label + "─" * (width - side - len(label)), style=_DIVIDER)]
+        line = "─" * side + label + "─" * (width - side - len(label))
+        return [Text(line, style=palette.divider)]
     text_width = max(10, width - PREFIX_WIDTH)
-    body_lines = _body(entry).wrap(console, text_width, no_wrap=False) or [Text("")]
-    prefix = _prefix(entry)
+    body_lines = _body(entry, palette).wrap(console, text_width, no_wrap=False) or [Text("")]
+    prefix = _prefix(entry, palette)
     indent = Text(" " * PREFIX_WIDTH)
     return [Text.assemble(prefix if n == 0 else indent, line) for n, line in enumerate(body_lines)]
 
@@ -141,4 +160,4 @@ def _line_count(entry: Entry, width: int, console: Console) -> int:
         if len(text) * 2 <= room or cell_len(text) <= room:  # the first needs no measuring
             return 1
     text_width = max(10, width - PREFIX_WIDTH)  # as render_entry wraps, without the prefixes
-    return len(_body(entry).wrap(console, text_width, no_wrap=False)) or 1
+    return len(_body(entry, PLAIN).wrap(console, text_width, no_wrap=False)) or 1

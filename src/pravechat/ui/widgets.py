@@ -10,7 +10,10 @@ from textual.widgets import Static, TextArea
 
 from pravechat.core.commands import completions
 from pravechat.core.protocol import MAX_TEXT_LENGTH
-from pravechat.ui.entries import nick_style
+from pravechat.core.session import Connection
+from pravechat.ui.chat_log import PALETTE_CLASSES, read_palette
+
+_COUNTS = frozenset({"status--warning", "status--unread", "status--elsewhere", "status--mentions"})
 
 
 class _Shown(Static):
@@ -25,18 +28,23 @@ class _Shown(Static):
         self._shown = what
         return True
 
+    def _style(self, name: str) -> Style:
+        """A component class's style, as app.tcss sets it."""
+        return self.get_component_rich_style(name, partial=True)
+
 
 class StatusBar(_Shown):
     """user · #room · connection state · unread count (with the panels hidden, what the
     other rooms hold)."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(_COUNTS)
     panels_hidden = False
 
     def show(
         self,
         user: str,
         room: str,
-        state: str,
+        state: Connection,
         unread: int,
         search: str = "",
         below: bool = False,
@@ -47,16 +55,18 @@ class StatusBar(_Shown):
         elsewhere = elsewhere if self.panels_hidden else (0, 0)
         if not self._changed(user, room, state, unread, search, below, elsewhere):
             return
-        state_style = "bold #e06c75" if state.startswith("reconnecting") else "italic"
-        parts = [(user, "bold"), ("  #", "dim"), (room, "bold"), ("  ", ""), (state, state_style)]
+        state_style = self._style("status--warning") if state.warning else Style(italic=True)
+        parts: list[tuple[str, str | Style]] = [
+            (user, "bold"), ("  #", "dim"), (room, "bold"), ("  ", ""), (state, state_style)
+        ]  # fmt: skip
         if unread:
             arrow = " ↓ Ctrl+End" if below else ""
-            parts += [("  ", ""), (f"{unread} unread{arrow}", "bold #e5c07b")]
+            parts += [("  ", ""), (f"{unread} unread{arrow}", self._style("status--unread"))]
         unseen, mentions = elsewhere
         if unseen:
-            parts += [("  ", ""), (f"{unseen} in other rooms", "#e5c07b")]
+            parts += [("  ", ""), (f"{unseen} in other rooms", self._style("status--elsewhere"))]
         if mentions:
-            parts += [(" ", ""), (f"@{mentions}", "bold reverse #e06c75")]
+            parts += [(" ", ""), (f"@{mentions}", self._style("status--mentions"))]
         if search:
             parts += [("  ", ""), (search, "reverse")]
         self.update(Text.assemble(*parts))
@@ -70,6 +80,8 @@ class RoomList(_Shown):
     """The followed rooms: the current one highlighted, unseen counts on the others, and
     mentions of the user apart (``@2``)."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(_COUNTS)
+
     def show(self, rooms: list[tuple[str, int, int]], current: str) -> None:
         """``rooms``: name, unseen messages, unseen mentions."""
         if not self._changed(rooms, current):
@@ -80,9 +92,9 @@ class RoomList(_Shown):
             label = f"{number} #{name}"
             lines.append(label, style=style)
             if unseen and name != current:
-                lines.append(f" {unseen}", style="bold #e5c07b")
+                lines.append(f" {unseen}", style=self._style("status--unread"))
             if mentions and name != current:
-                lines.append(f" @{mentions}", style="bold reverse #e06c75")
+                lines.append(f" @{mentions}", style=self._style("status--mentions"))
             lines.append("\n")
         self.update(lines)
 
@@ -110,14 +122,17 @@ class PendingLines(_Shown):
 class MemberList(_Shown):
     """Who is in the shown room now, from presence heartbeats."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(PALETTE_CLASSES)
+
     def show(self, members: list[str], user: str, unlisted: int = 0) -> None:
         """``unlisted``: more members than a room lists were heard from."""
         if not self._changed(members, user, unlisted):
             return
         more = "+" if unlisted else ""
         lines = Text(f"here ({len(members)}{more})\n", style="bold")
+        palette = read_palette(self)
         for member in members:
-            lines.append(member + "\n", style=nick_style(member) + Style(bold=member == user))
+            lines.append(member + "\n", style=palette.nick(member) + Style(bold=member == user))
         self.update(lines)
 
 
