@@ -9,7 +9,8 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/pravechat/cargo-target
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 NATIVE := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
 
-.PHONY: setup run test test-durable soak server stop lint bench audit clean
+.PHONY: setup run test test-unit test-pravega test-terminal test-slow test-durable soak server \
+	stop lint bench audit clean
 
 setup: $(STAMP)
 
@@ -26,17 +27,30 @@ server: setup
 run: server
 	$(BIN)/pravechat --user $(USER)
 
+# Every tier but the slow one. Each tier runs alone too: unit (no server, seconds), pravega
+# (a real server), terminal (the real program in tmux).
 test: server
 	$(BIN)/pytest
 
+test-unit: setup
+	$(BIN)/pytest tests/unit
+
+test-pravega: server
+	$(BIN)/pytest tests/pravega
+
+test-terminal: server
+	$(BIN)/pytest tests/terminal
+
 # The durable server's tests start its four JVMs, twice each: minutes, so a suite of its own.
-test-durable: setup
-	$(BIN)/pytest -m durable -s tests/test_durable.py
+test-slow: setup
+	$(BIN)/pytest -m durable -s tests/slow
+
+test-durable: test-slow
 
 soak: server
-	PRAVECHAT_LOAD_CLIENTS=20 PRAVECHAT_LOAD_MESSAGES=500 $(BIN)/pytest -s tests/test_load.py
+	PRAVECHAT_LOAD_CLIENTS=20 PRAVECHAT_LOAD_MESSAGES=500 $(BIN)/pytest -s tests/pravega/test_load.py
 	PRAVECHAT_FAULT_RESTARTS=5 PRAVECHAT_FAULT_MESSAGES=50 \
-		$(BIN)/pytest -s tests/test_faults.py -k restarts
+		$(BIN)/pytest -s tests/pravega/test_faults.py -k restarts
 
 stop: setup
 	$(BIN)/pravechat server stop

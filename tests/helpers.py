@@ -161,3 +161,39 @@ class Watched:
                     await asyncio.sleep(0.1)
         except TimeoutError:
             raise AssertionError(f"waited {timeout:.0f} s for {what}") from None
+
+
+def free_ports() -> list[str]:
+    """``server start`` flags for three free ports."""
+    return [
+        f"--controller-port={free_port()}",
+        f"--segment-store-port={free_port()}",
+        f"--zk-port={free_port()}",
+    ]
+
+
+def assert_one_clear_line(stderr: str, expected: str) -> None:
+    """Exactly one error line, saying ``expected``; progress lines may precede it."""
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("pravechat: ")]
+    assert len(errors) == 1, stderr
+    assert expected in errors[0]
+
+
+UI_PACKAGES = ("textual", "rich")
+
+
+def ui_modules_imported(*args: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """Run ``pravechat ARGS`` with ``-X importtime``; the UI toolkit modules it imported."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pravechat", *args],
+        env=dict(env if env is not None else os.environ, RUST_LOG="off"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
+                if line.startswith("import time:")]  # fmt: skip
+    assert "pravechat.cli" in imported, result.stderr[-2000:]
+    return [name for name in imported if name.split(".")[0] in UI_PACKAGES]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-COMPOSE = Path(__file__).resolve().parents[1] / "compose.yaml"
+COMPOSE = Path(__file__).resolve().parents[2] / "compose.yaml"
 
 
 def test_compose_runs_pravega_standalone_reachable_from_the_host() -> None:

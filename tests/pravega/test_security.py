@@ -1,48 +1,16 @@
 """A server with TLS and password authentication (`pravechat server start --secure`), and
 clients that must get in with the right credentials and be refused, in one line, without."""
 
-import os
-import shutil
 import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pravechat.core.paths import cache_dir
-from pravechat.server.local import LocalServer, ServerPorts
-from pravechat.server.ports import quiet_port
+from pravechat.server.local import LocalServer
 from pravechat.server.secure import ACCOUNT, SecureFiles, hash_password
-from tests.helpers import run_cli, run_cli_in_a_terminal, wait_for_pane
-
-PRAVECHAT = Path(sys.executable).parent / "pravechat"
-
-
-@pytest.fixture(scope="module")
-def secure_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SecureFiles]]:
-    server = LocalServer(tmp_path_factory.mktemp("secure") / "server", cache_dir())
-    ports = ServerPorts(quiet_port(), quiet_port(), quiet_port())
-    _, status = server.start(ports, heap="512m", secure=True)
-    try:
-        yield status.uri, server.secure_files
-    finally:
-        server.stop()
-
-
-def _client_env(uri: str, files: SecureFiles, home: Path, **changes: str | None) -> dict[str, str]:
-    """A user's environment for this server: its settings as the start command prints them."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRAVECHAT_")}
-    env.update(XDG_STATE_HOME=str(home / "state"), XDG_CONFIG_HOME=str(home / "config"))
-    env.update(PRAVECHAT_CONTROLLER=uri, PRAVECHAT_SCOPE=f"s-{uuid.uuid4().hex[:10]}")
-    env.update(files.client_settings())
-    for name, value in changes.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
+from tests.helpers import run_cli, run_cli_in_a_terminal
+from tests.servers import client_env
 
 
 def test_the_accounts_file_holds_what_pravega_checks() -> None:
@@ -64,7 +32,7 @@ def test_send_and_history_over_tls_with_a_password(
     secure_server: tuple[str, SecureFiles], tmp_path: Path
 ) -> None:
     uri, files = secure_server
-    env = _client_env(uri, files, tmp_path)
+    env = client_env(uri, files, tmp_path)
     sent = run_cli("send", "--user", "tim", "hello over TLS", env=env, timeout=120)
     assert sent.returncode == 0, sent.stderr
     shown = run_cli("history", "lobby", env=env, timeout=120)
@@ -112,7 +80,7 @@ def test_a_refused_client_gets_one_clear_line(
 ) -> None:
     uri, files = secure_server
     changes, expected = _refusal_cases(tmp_path, uri)[case]
-    env = _client_env(uri, files, tmp_path, **changes)
+    env = client_env(uri, files, tmp_path, **changes)
     for command in (["history", "lobby"], ["--user", "tim"]):
         run = run_cli if command[0] == "history" else run_cli_in_a_terminal  # the chat needs one
         result = run(*command, env=env, timeout=60)  # a hang fails here
@@ -120,29 +88,3 @@ def test_a_refused_client_gets_one_clear_line(
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("pravechat: "), result.stderr
         assert expected in lines[0]
-
-
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_two_users_chat_over_tls_with_passwords(
-    secure_server: tuple[str, SecureFiles], tmux: list[str], tmp_path: Path
-) -> None:
-    uri, files = secure_server
-    scope = f"tmux-{uuid.uuid4().hex[:10]}"
-    subprocess.run([*tmux, "new-session", "-d", "-s", "chat", "-x", "100", "-y", "40"], check=True)
-    subprocess.run([*tmux, "split-window", "-v", "-t", "chat"], check=True)
-    for pane, user in (("chat.0", "alex"), ("chat.1", "tim")):
-        env = _client_env(uri, files, tmp_path / user, PRAVECHAT_SCOPE=scope)
-        settings = " ".join(
-            f"{name}={env[name]}" for name in sorted(env) if name.startswith(("PRAVECHAT_", "XDG_"))
-        )  # the password stays in its file: only the file's name is on the command line
-        launch = f"env {settings} {PRAVECHAT} --user {user}; echo EXITED $?"
-        subprocess.run([*tmux, "send-keys", "-t", pane, launch, "Enter"], check=True)
-    wait_for_pane(tmux, "chat.0", "you are in #lobby as alex")
-    wait_for_pane(tmux, "chat.1", "you are in #lobby as tim")
-    subprocess.run([*tmux, "send-keys", "-t", "chat.0", "hello through TLS", "Enter"], check=True)
-    wait_for_pane(tmux, "chat.1", "alex hello through TLS")
-    subprocess.run([*tmux, "send-keys", "-t", "chat.1", "/me waves securely", "Enter"], check=True)
-    wait_for_pane(tmux, "chat.0", "tim waves securely")
-    for pane in ("chat.0", "chat.1"):
-        subprocess.run([*tmux, "send-keys", "-t", pane, "C-q"], check=True)
-        wait_for_pane(tmux, pane, "EXITED 0")

@@ -22,7 +22,7 @@ from pravechat.core.session import Delivery, RoomSession
 from pravechat.core.transport import Transport, TransportError
 from tests.helpers import free_port, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

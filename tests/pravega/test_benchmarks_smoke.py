@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from benchmarks.__main__ import SMOKE
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("name", list(SMOKE))

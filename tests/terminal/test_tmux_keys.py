@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import open_to_others, pane_text, reader_offline, run_cli, wait_for_pane
-from tests.test_keys import EFFECTS
-from tests.test_tmux import PRAVECHAT
+from tests.terminal.test_tmux import PRAVECHAT
+from tests.unit.test_keys import EFFECTS
 
 pytestmark = pytest.mark.skipif(
     subprocess.run(["which", "tmux"], capture_output=True).returncode != 0,
