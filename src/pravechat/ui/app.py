@@ -46,7 +46,6 @@ from pravechat.ui.entries import Entry, EntryKind
 from pravechat.ui.messages import (
     Delivered,
     Entered,
-    Joined,
     Mentioned,
     NicksSeen,
     PaneChanged,
@@ -353,10 +352,6 @@ class PravechatApp(App[None]):
         self._start_presence()
         if self.presence is not None:
             self.run_worker(self._enter(pane, self.presence), group="announce")
-
-    def on_joined(self, event: Joined) -> None:
-        if event.room not in self.rooms:  # left while joining
-            self.run_worker(event.session.close(), group="leave")
 
     def on_pane_changed(self, event: PaneChanged) -> None:
         if event.room == self.room:

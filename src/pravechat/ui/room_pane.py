@@ -110,6 +110,7 @@ class RoomPane(Widget):
             self.post_message(ConnectionChanged(room, status.state, notice=status.notice))
 
         session.on_status = on_status
+        self.session = session  # from now on closing the pane closes it, shown or not
         self.post_message(Joined(room, session))
         try:
             async for batch in session.batches():
