@@ -1,7 +1,6 @@
 """The core must stay importable without the UI: import-linter enforces the contract, and
 what actually loads at run time is checked too (a dependency could pull the toolkit in)."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -37,18 +36,3 @@ def test_pravechat_send_loads_no_ui_toolkit() -> None:
     before it connects); tests/pravega/test_cli.py sends for real."""
     assert ui_modules_imported("send", "--user", "tim", "--controller", "tcp://127.0.0.1:9",
                                "hello") == []  # fmt: skip
-
-
-def test_the_chat_command_loads_the_ui_before_textual_so_textual_paints_on_change() -> None:
-    """Textual reads TEXTUAL_FPS once, when first imported; pravechat.ui sets it first (a
-    line would otherwise wait up to a 60 Hz frame before it is painted)."""
-    script = (
-        "import pravechat.cli\n"
-        "from pravechat.ui.run import run_chat\n"
-        "import textual.constants\n"
-        "print(textual.constants.MAX_FPS)"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=env, check=True)  # fmt: skip
-    assert result.stdout.strip() == "1000"

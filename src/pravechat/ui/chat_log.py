@@ -9,7 +9,6 @@ until its line has been on screen. The first unseen message gets a divider above
 with unseen messages opens at that divider, and the count falls as the reader scrolls down.
 """
 
-import time
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.timer import Timer
 from textual.widget import Widget
 
 from pravechat.ui.entries import (
@@ -59,9 +57,6 @@ def read_palette(widget: Widget) -> Palette:
     )
 
 
-FRAME = 1 / 60
-"""The log repaints at most this often, however many lines arrive: a paint costs 5-6 ms
-(measured at 100x30), so one per line at 1,000 msg/s would hold up everything else."""
 RENDERED_KEPT = 512
 """Entries whose rendered lines are kept for reuse: a screenful or two each way. Every kept
 strip is walked by each full garbage collection; 2,048 made those take up to 70 ms."""
@@ -120,8 +115,6 @@ class ChatLog(ScrollView, can_focus=True):
         """The room holds messages before the first entry: reaching the top asks for them."""
         self._asked_older = False
         self._palette: Palette | None = None
-        self._painted_at = 0.0  # monotonic
-        self._paint_due: Timer | None = None
 
     @property
     def entries(self) -> list[Entry]:
@@ -166,22 +159,6 @@ class ChatLog(ScrollView, can_focus=True):
             if not self.following:  # keep the lines being read where they are
                 self.scroll_to(y=max(0, self.scroll_y - dropped_lines), animate=False,
                                immediate=True)  # fmt: skip
-        self._paint_soon()
-
-    def _paint_soon(self) -> None:
-        """Show what was added: now, if the log has not been painted within a FRAME, else
-        once at the end of that frame for everything added meanwhile."""
-        if self._paint_due is not None:
-            return
-        wait = self._painted_at + FRAME - time.monotonic()
-        if wait <= 0:
-            self._paint()
-        else:
-            self._paint_due = self.set_timer(wait, self._paint)
-
-    def _paint(self) -> None:
-        self._paint_due = None
-        self._painted_at = time.monotonic()
         self._update_size()
         self._report()
 
