@@ -106,9 +106,20 @@ class FakeChat:
         """Messages before the history, in the lobby."""
         self.missed = 0
         self.sessions: list[FakeSession] = []
+        self.joining: dict[str, asyncio.Event] = {}
+        """Rooms whose join waits until their event is set."""
+        self.joins_cancelled: list[str] = []
 
     async def connect(self, room: str) -> FakeSession:
         session = FakeSession(self.user, room, self.history if room == "lobby" else [])
+        if room in self.joining:
+            try:
+                await self.joining[room].wait()
+            except asyncio.CancelledError:
+                self.joins_cancelled.append(room)
+                raise
+            self.sessions.append(session)
+            return session
         if room == "lobby":
             session.older = list(self.older)
         self.sessions.append(session)

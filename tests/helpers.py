@@ -183,8 +183,8 @@ def assert_one_clear_line(stderr: str, expected: str) -> None:
 UI_PACKAGES = ("textual", "rich")
 
 
-def ui_modules_imported(*args: str, env: Mapping[str, str] | None = None) -> list[str]:
-    """Run ``pravechat ARGS`` with ``-X importtime``; the UI toolkit modules it imported."""
+def modules_imported(*args: str, env: Mapping[str, str] | None = None) -> list[str]:
+    """Run ``pravechat ARGS`` with ``-X importtime``: every module it imported."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "pravechat", *args],
         env=dict(env if env is not None else os.environ, RUST_LOG="off"),
@@ -196,4 +196,8 @@ def ui_modules_imported(*args: str, env: Mapping[str, str] | None = None) -> lis
     imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()
                 if line.startswith("import time:")]  # fmt: skip
     assert "pravechat.cli" in imported, result.stderr[-2000:]
-    return [name for name in imported if name.split(".")[0] in UI_PACKAGES]
+    return imported
+
+
+def ui_toolkit(modules: list[str]) -> list[str]:
+    return [name for name in modules if name.split(".")[0] in UI_PACKAGES]

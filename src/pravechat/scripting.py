@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from pravechat.core.connect import connect
 from pravechat.core.errors import PravechatError
 from pravechat.core.names import normalize_room
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI
@@ -34,9 +35,7 @@ def _connect(
 ) -> Transport:
     """Flags, then PRAVECHAT_* variables, then the config file, as for the chat."""
     settings = load_settings(controller=controller, scope=scope, tls=tls or None, ca_cert=ca_cert)
-    return Transport.connect(
-        settings.controller, settings.scope, credentials=settings.credentials()
-    )
+    return connect(settings)
 
 
 def _terminate(*_: object) -> NoReturn:

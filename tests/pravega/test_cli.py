@@ -3,10 +3,11 @@ real send loads."""
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli, ui_modules_imported
+from tests.helpers import modules_imported, run_cli, ui_toolkit
 
 
 def test_history_of_a_room_that_does_not_exist_is_refused_and_creates_nothing(
@@ -34,8 +35,11 @@ def test_send_refuses_an_empty_message(pravega_uri: str, text: str) -> None:
     assert run_cli("rooms", f"--controller={pravega_uri}", f"--scope={scope}").stdout == ""
 
 
-def test_a_real_send_and_history_load_no_ui_toolkit(pravega_uri: str) -> None:
-    room = f"hygiene-{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ, PRAVECHAT_CONTROLLER=pravega_uri)
-    assert ui_modules_imported("send", "--user", "tim", "--room", room, "hello", env=env) == []
-    assert ui_modules_imported("history", room, env=env) == []
+def test_a_real_send_and_history_load_no_ui_toolkit(pravega_uri: str, tmp_path: Path) -> None:
+    scope = f"hygiene-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ, PRAVECHAT_CONTROLLER=pravega_uri, PRAVECHAT_SCOPE=scope,
+               XDG_STATE_HOME=str(tmp_path))  # fmt: skip
+    assert ui_toolkit(modules_imported("send", "--user", "tim", "hello", env=env)) == []
+    assert ui_toolkit(modules_imported("history", "lobby", env=env)) == []
+    history = run_cli("history", "lobby", env=env)
+    assert history.returncode == 0 and "hello" in history.stdout

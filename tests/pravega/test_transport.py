@@ -537,3 +537,16 @@ async def test_what_was_delivered_but_never_shown_comes_back_after_leaving(
     tim = await _join(transport, sessions, "tim")
     got = await _take(tim, 5)
     assert [d.message for d in got] == said and all(d.unread for d in got)
+
+
+async def test_lines_submitted_back_to_back_arrive_once_in_order(
+    transport: Transport, sessions: list[RoomSession]
+) -> None:
+    """The first is written at once (nothing in flight), the others queue behind it."""
+    alex = await _join(transport, sessions, "alex")
+    tim = await _join(transport, sessions, "tim")
+    sent = [tim.submit(f"quick {n}") for n in range(30)]
+    got = await _take(alex, 30)
+    assert [d.message for d in got] == sent
+    assert not tim.pending  # each acknowledged
+    await _nothing_more(alex)

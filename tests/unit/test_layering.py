@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import UI_PACKAGES, ui_modules_imported
+from tests.helpers import UI_PACKAGES, modules_imported, ui_toolkit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,5 +34,9 @@ def test_importing_the_core_loads_no_ui_toolkit() -> None:
 def test_pravechat_send_loads_no_ui_toolkit() -> None:
     """Up to its connection (to a port where nothing listens: the whole sending path loads
     before it connects); tests/pravega/test_cli.py sends for real."""
-    assert ui_modules_imported("send", "--user", "tim", "--controller", "tcp://127.0.0.1:9",
-                               "hello") == []  # fmt: skip
+    modules = modules_imported("send", "--user", "tim", "--controller", "tcp://127.0.0.1:9",
+                               "hello")  # fmt: skip
+    assert {"pravechat.scripting", "pravechat.core.connect", "pravechat.core.transport"} <= set(
+        modules
+    )
+    assert ui_toolkit(modules) == []

@@ -419,3 +419,35 @@ async def test_tab_completes_members_who_have_not_spoken() -> None:
         assert app.chat_input.value == "hi bob "
         await pilot.press("tab")
         assert app.chat_input.value == "hi bobby "
+
+
+async def _leave_while_joining(opened: bool) -> FakeChat:
+    """/join slow, then /leave slow while its join waits (``opened``: just after the
+    session opened, before the pane has shown it)."""
+    chat = FakeChat("tim")
+    chat.joining["slow"] = asyncio.Event()
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        app.chat_input.value = "/join slow"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        if opened:
+            chat.joining["slow"].set()
+            await asyncio.sleep(0)  # connect returns; the pane has not shown the room yet
+        app.chat_input.value = "/leave slow"
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert list(app.rooms) == ["lobby"] and "you left #slow" in app.chat_log.plain_lines()[-1]
+    return chat
+
+
+async def test_leaving_a_room_while_it_joins_cancels_the_join() -> None:
+    chat = await _leave_while_joining(opened=False)
+    assert chat.joins_cancelled == ["slow"] and not [s for s in chat.sessions if s.room == "slow"]
+
+
+async def test_leaving_a_room_just_opened_closes_its_session() -> None:
+    chat = await _leave_while_joining(opened=True)
+    [slow] = [s for s in chat.sessions if s.room == "slow"]
+    assert slow.closed

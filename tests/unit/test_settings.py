@@ -4,7 +4,7 @@ import pytest
 
 from pravechat.core.errors import PravechatError
 from pravechat.core.security import Credentials
-from pravechat.core.settings import ENV_SETTINGS, load_settings
+from pravechat.core.settings import ENV_SETTINGS, Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +98,21 @@ def test_an_unreadable_password_file_is_one_clear_error(tmp_path: Path) -> None:
     broken = settings.model_copy(update={"password_file": tmp_path / "missing"})
     with pytest.raises(PravechatError, match="cannot read the password file"):
         broken.credentials()
+
+
+def test_lists_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRAVECHAT_ROOMS", '["random", "Dev"]')
+    assert load_settings().rooms == ["random", "dev"]
+    monkeypatch.setenv("PRAVECHAT_ROOMS", "random,dev")
+    with pytest.raises(PravechatError, match=r"PRAVECHAT_ROOMS.* must be JSON lists"):
+        load_settings()
+
+
+def test_settings_built_by_a_program_read_no_environment_or_file(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config.write_text("tls = true\n")
+    monkeypatch.setenv("PRAVECHAT_ROOM", "fromenv")
+    settings = Settings(user="bot")
+    assert (settings.room, settings.tls) == ("lobby", False)
+    assert (load_settings().room, load_settings().tls) == ("fromenv", True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Protocol, Self
 
 from pravechat.core.blocking import off_loop
+from pravechat.core.errors import PravechatError
 from pravechat.core.names import normalize_room, room_stream, validate_user
 from pravechat.core.paths import private_dir, session_files
 from pravechat.core.probe import controller_answers
@@ -479,7 +480,8 @@ class RoomSession:
         if not self._outbox and self._connected.is_set():
             # Nothing in flight: write now. Waking the sending task first let a screen paint
             # in between, 2-5 ms before the line left (measured).
-            item.write = self._writer.start(message)
+            with contextlib.suppress(PravechatError):  # the sending task tries and says why
+                item.write = self._writer.start(message)
         self._outbox.append(item)
         self._outbox_changed.set()
         return item

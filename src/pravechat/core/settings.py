@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     user: str | None = None
     room: str = "lobby"
     rooms: list[str] = Field(default_factory=list)
-    """More rooms to follow from the start (the config file only)."""
+    """More rooms to follow from the start."""
     controller: str = DEFAULT_CONTROLLER_URI
     scope: str = DEFAULT_SCOPE
     history: int = Field(DEFAULT_SCROLLBACK, ge=0, le=1_000_000)
@@ -140,8 +140,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Flags (the constructor's arguments), then PRAVECHAT_* variables, then the file."""
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file())
+        """The constructor's arguments alone: a program that builds Settings itself says
+        everything (:func:`load_settings` layers the user's variables and file)."""
+        return (init_settings,)
 
     def credentials(self) -> Credentials:
         """What the client hands Pravega; reads the password file."""
@@ -164,6 +165,22 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+class _Layered(Settings):
+    """Settings as the user configured them: flags, then PRAVECHAT_* variables, then the
+    file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file())
+
+
 ENV_SETTINGS = tuple(Settings.model_fields)
 """Each setting is also read from PRAVECHAT_<NAME> (lists as JSON)."""
 
@@ -176,11 +193,14 @@ def load_settings(**overrides: Any) -> Settings:
     """Merge the sources; ``overrides`` (command-line flags) that are None are ignored."""
     flags = {name: value for name, value in overrides.items() if value is not None}
     try:
-        return Settings(**flags)
+        return _Layered(**flags)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as error:
         raise PravechatError(f"cannot read {config_file()}: {error}") from None
-    except SettingsError as error:  # a variable that does not parse (a list not in JSON)
-        raise PravechatError(f"invalid setting: {error}") from None
+    except SettingsError:  # a variable that does not parse: a list not in JSON
+        lists = ", ".join(f"{ENV_PREFIX}{name.upper()}" for name in ("rooms", "notify_command"))
+        raise PravechatError(
+            f'invalid setting: {lists} must be JSON lists, e.g. \'["random", "dev"]\''
+        ) from None
     except ValidationError as error:
         where, reason = first_problem(error)
         raise PravechatError(f"invalid setting {where}: {reason}" if where else reason) from None

@@ -256,7 +256,7 @@ class PravechatApp(App[None]):
         if self._presence_started:
             return
         self._presence_started = True
-        self.call_after_refresh(self._freeze_startup)
+        self.call_after_refresh(self._freeze)
         if self._open_presence is not None:
             self.run_worker(self._read_presence(), group="presence", exit_on_error=False)
             self.set_interval(1.0, self._expire_presence)
@@ -283,10 +283,6 @@ class PravechatApp(App[None]):
         self.query_one(MemberList).show(
             self.roster.members(self.room), self.user, self.roster.refused.get(self.room, 0)
         )
-
-    def on_chat_log_reading(self, event: ChatLog.Reading) -> None:
-        if self.rooms:
-            self._show_status()
 
     # --- layout --------------------------------------------------------------------------
 
@@ -354,17 +350,17 @@ class PravechatApp(App[None]):
             self.run_worker(self._enter(pane, self.presence), group="announce")
 
     def on_pane_changed(self, event: PaneChanged) -> None:
+        if event.room in self.rooms:  # not one being left
+            self._show_status()  # the status widgets re-render only what changed
         if event.room == self.room:
-            self._show_status()
             self._show_pending()
-        else:  # another room's count: one redraw of the sidebar for a burst of rooms
-            self._show_status_soon()
 
     def on_mentioned(self, event: Mentioned) -> None:
-        self._alert(event.entry)
+        if event.room in self.rooms:  # not one being left
+            self._alert(event.entry)
 
     def on_spoke(self, event: Spoke) -> None:
-        if self._bell is Bell.ALL and event.room != self.room:
+        if self._bell is Bell.ALL and event.room in self.rooms and event.room != self.room:
             self.bell()  # something was said in another room
 
     def on_nicks_seen(self, event: NicksSeen) -> None:
@@ -543,14 +539,6 @@ class PravechatApp(App[None]):
             argv = notification_argv(self._notify_command, fields)
             self.run_worker(run_notification(argv), group="notify", exit_on_error=False)
 
-    @staticmethod
-    def _freeze_startup() -> None:
-        """Once the first room is on screen: what starting made (modules, styles, the first
-        history) lives as long as the app, and each full collection walked it, 25-70 ms
-        while lines arrived (measured). Frozen, collections walk only what came since."""
-        gc.collect()
-        gc.freeze()
-
     def _settle(self, added: int) -> None:
         """Move what the scrollback keeps out of the garbage collector's way.
 
@@ -565,11 +553,17 @@ class PravechatApp(App[None]):
         """
         self._unfrozen += added
         if self._unfrozen >= 5_000:
-            for pane in self.rooms.values():
-                pane.chat_log.forget_rendered()
-            gc.collect()
-            gc.freeze()
-            self._unfrozen = 0
+            self._freeze()
+
+    def _freeze(self) -> None:
+        """Also once the first room is on screen: what starting made (modules, styles, the
+        first history) lives as long as the app, and each full collection walked it, 25-70
+        ms while lines arrived (measured)."""
+        for pane in self.rooms.values():
+            pane.chat_log.forget_rendered()
+        gc.collect()
+        gc.freeze()
+        self._unfrozen = 0
 
     def _learn_nicks(self, nicks: Iterable[str]) -> None:
         known = self._nicks_known

@@ -56,6 +56,9 @@ class RoomPane(Widget):
         self._connect = connect
         self.chat_log = ChatLog(scrollback)
         self.session: ChatSession | None = None
+        """Once joined (the history shown)."""
+        self._opened: ChatSession | None = None
+        """As soon as it is open: closing the pane closes it, joined or not."""
         self.state = Connection.JOINING
         self.entered_at: float | None = None
         """When presence announced the user here (monotonic)."""
@@ -110,7 +113,7 @@ class RoomPane(Widget):
             self.post_message(ConnectionChanged(room, status.state, notice=status.notice))
 
         session.on_status = on_status
-        self.session = session  # from now on closing the pane closes it, shown or not
+        self._opened = session
         self.post_message(Joined(room, session))
         try:
             async for batch in session.batches():
@@ -158,10 +161,17 @@ class RoomPane(Widget):
         elif spoken:
             self.post_message(Spoke(self.room))
         self.post_message(NicksSeen([d.message.sender for d in event.deliveries]))
-        self.post_message(PaneChanged(self.room))
         own = [entry.message.id for entry in entries if entry.own and entry.message is not None]
-        if own:
-            self._echoed.update(own)
+        if own and self.session is not None:  # those still waiting for their acknowledgement
+            waiting = {message.id for message in self.session.pending}
+            self._echoed.update(id_ for id_ in own if id_ in waiting)
+            self.post_message(PaneChanged(self.room))  # the pending list shrinks
+
+    def on_chat_log_reading(self, event: ChatLog.Reading) -> None:
+        """The unseen counts changed. (The log's own message stops here: posted while this
+        pane handles a delivery, Textual does not bubble it past its sender.)"""
+        event.stop()
+        self.post_message(PaneChanged(self.room))
 
     def on_connection_changed(self, event: ConnectionChanged) -> None:
         self.state = event.state
@@ -236,8 +246,8 @@ class RoomPane(Widget):
         """Stop reading and close the session: queued lines are sent or saved, and the
         reader goes offline, saving the place."""
         self.workers.cancel_node(self)
-        if self.session is not None:
-            await self.session.close()
+        if self._opened is not None:
+            await self._opened.close()
 
     def keep_unsent(self) -> None:
         """After a crash: what is still waiting is sent on the next visit."""

@@ -1,5 +1,6 @@
 """Connect, then run the chat screen; the CLI calls this."""
 
+from pravechat.core.connect import connect
 from pravechat.core.errors import PravechatError
 from pravechat.core.presence_session import PresenceSession
 from pravechat.core.session import ChatSession, RoomSession
@@ -35,10 +36,7 @@ def build_app(
 def run_chat(settings: Settings) -> None:
     """Fails fast (before the screen opens) when no server answers; an unexpected error
     closes the screen and is one line naming the file that holds its traceback."""
-    transport = Transport.connect(
-        settings.controller, settings.scope, credentials=settings.credentials()
-    )
-    app = build_app(settings, transport)
+    app = build_app(settings, connect(settings))
     app.run()
     if app.return_code:
         where = f"its traceback is in {app.crash_log}" if app.crash_log else "no traceback kept"
