@@ -46,6 +46,8 @@ from pravechat.ui.entries import Entry, EntryKind
 from pravechat.ui.messages import (
     Delivered,
     Entered,
+    LineRefused,
+    LineSubmitted,
     Mentioned,
     NicksSeen,
     PaneChanged,
@@ -584,7 +586,7 @@ class PravechatApp(App[None]):
 
     # --- input ---------------------------------------------------------------------------
 
-    async def on_chat_input_submitted(self, event: ChatInput.Submitted) -> None:
+    async def on_line_submitted(self, event: LineSubmitted) -> None:
         line = event.value
         if not line.strip():
             return
@@ -643,7 +645,7 @@ class PravechatApp(App[None]):
             self._local(EntryKind.INFO, f"you left #{room}")
             self._show_status()
 
-    def on_chat_input_refused(self, event: ChatInput.Refused) -> None:
+    def on_line_refused(self, event: LineRefused) -> None:
         self.chat_log.follow()
         self._local(EntryKind.ERROR, event.reason)
 

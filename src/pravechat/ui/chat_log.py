@@ -11,14 +11,12 @@ with unseen messages opens at that divider, and the count falls as the reader sc
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.console import Console
 from rich.style import Style
 from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
@@ -31,6 +29,7 @@ from pravechat.ui.entries import (
     line_count,
     render_entry,
 )
+from pravechat.ui.messages import UnseenChanged, WantsOlder
 
 _NICKS = tuple(f"nick--{n}" for n in range(NICK_COLOURS))
 PALETTE_CLASSES = frozenset(
@@ -75,20 +74,6 @@ class ChatLog(ScrollView, can_focus=True):
     """The room's messages, oldest first; follows the bottom unless the reader scrolled up."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {*PALETTE_CLASSES, "log--found"}
-
-    @dataclass
-    class Reading(Message):
-        """How many messages from others have not been on screen yet changed (the counts
-        are the log's ``unseen`` and ``mentions``)."""
-
-        log: "ChatLog"
-
-    @dataclass
-    class WantsOlder(Message):
-        """The view reached the top and the room holds older messages: load some and
-        :meth:`ChatLog.prepend` them."""
-
-        log: "ChatLog"
 
     def __init__(self, max_entries: int = 100_000, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -193,7 +178,7 @@ class ChatLog(ScrollView, can_focus=True):
         """At the top: ask the app for older messages, once until they come."""
         if self.older and not self._asked_older:
             self._asked_older = True
-            self.post_message(self.WantsOlder(self))
+            self.post_message(WantsOlder(self))
 
     def older_failed(self) -> None:
         """Loading older messages failed: the next time the top is reached asks again."""
@@ -273,7 +258,7 @@ class ChatLog(ScrollView, can_focus=True):
         counts = (self.unseen, self.mentions)
         if counts != self._reported:
             self._reported = counts
-            self.post_message(self.Reading(self))
+            self.post_message(UnseenChanged(self))
 
     def show_unseen(self, attempts: int = 3) -> None:
         """Put the view where reading should go on: the divider at the top when unseen lines

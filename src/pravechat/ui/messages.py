@@ -1,4 +1,7 @@
-"""The Textual messages the chat's widgets exchange.
+"""The Textual messages the chat's widgets exchange, all of them.
+
+The input posts ``LineSubmitted`` and ``LineRefused`` to the app; a log posts
+``UnseenChanged`` and ``WantsOlder`` to its pane.
 
 A room pane's reading worker posts ``Joined``, ``Delivered`` and ``ConnectionChanged`` to its
 pane; the pane tells the app what the app needs (``Mentioned``, ``Spoke``, ``NicksSeen``,
@@ -7,13 +10,16 @@ to the app after the pane has shown them, where a benchmark or a test can observ
 """
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.message import Message
 
 from pravechat.core.presence import Presence
 from pravechat.core.session import ChatSession, Connection, Delivery
 from pravechat.ui.entries import Entry
+
+if TYPE_CHECKING:
+    from pravechat.ui.chat_log import ChatLog
 
 
 @dataclass
@@ -86,3 +92,33 @@ class PresenceEvent(Message):
     """A presence event read from the presence stream."""
 
     event: Presence
+
+
+@dataclass
+class LineSubmitted(Message):
+    """Enter in the input: the line to send, or a command."""
+
+    value: str
+
+
+@dataclass
+class LineRefused(Message):
+    """Something was not let into the input; ``reason`` says what and why."""
+
+    reason: str
+
+
+@dataclass
+class UnseenChanged(Message):
+    """How many messages from others have not been on screen yet changed (the counts are
+    the log's ``unseen`` and ``mentions``)."""
+
+    log: "ChatLog"
+
+
+@dataclass
+class WantsOlder(Message):
+    """The view reached the top and the room holds older messages: load some and
+    :meth:`ChatLog.prepend` them."""
+
+    log: "ChatLog"

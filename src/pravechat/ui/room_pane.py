@@ -30,6 +30,8 @@ from pravechat.ui.messages import (
     NicksSeen,
     PaneChanged,
     Spoke,
+    UnseenChanged,
+    WantsOlder,
 )
 
 Connector = Callable[[str], Awaitable[ChatSession]]
@@ -167,7 +169,7 @@ class RoomPane(Widget):
             self._echoed.update(id_ for id_ in own if id_ in waiting)
             self.post_message(PaneChanged(self.room))  # the pending list shrinks
 
-    def on_chat_log_reading(self, event: ChatLog.Reading) -> None:
+    def on_unseen_changed(self, event: UnseenChanged) -> None:
         """The unseen counts changed. (The log's own message stops here: posted while this
         pane handles a delivery, Textual does not bubble it past its sender.)"""
         event.stop()
@@ -185,7 +187,7 @@ class RoomPane(Widget):
 
     # --- older messages ------------------------------------------------------------------
 
-    def on_chat_log_wants_older(self, event: ChatLog.WantsOlder) -> None:
+    def on_wants_older(self, event: WantsOlder) -> None:
         event.stop()
         self.run_worker(self._load_older(), group="older")
 

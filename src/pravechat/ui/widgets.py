@@ -5,13 +5,13 @@ from typing import ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.message import Message
 from textual.widgets import Static, TextArea
 
 from pravechat.core.commands import completions
 from pravechat.core.protocol import MAX_TEXT_LENGTH
 from pravechat.core.session import Connection
 from pravechat.ui.chat_log import PALETTE_CLASSES, read_palette
+from pravechat.ui.messages import LineRefused, LineSubmitted
 
 _COUNTS = frozenset({"status--warning", "status--unread", "status--elsewhere", "status--mentions"})
 
@@ -158,18 +158,6 @@ class ChatInput(TextArea):
         "escape": "app.end_search",
     }
 
-    class Submitted(Message):
-        def __init__(self, value: str) -> None:
-            super().__init__()
-            self.value = value
-
-    class Refused(Message):
-        """Something was not let into the input; ``reason`` says what and why."""
-
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
-
     def __init__(self, placeholder: str = "", **kwargs: object) -> None:
         super().__init__(
             soft_wrap=True,
@@ -216,7 +204,7 @@ class ChatInput(TextArea):
             event.stop()
             event.prevent_default()
             self.post_message(
-                self.Refused(
+                LineRefused(
                     f"paste of {len(event.text):,} characters refused: a message holds at most "
                     f"{MAX_TEXT_LENGTH:,}; nothing was sent"
                 )
@@ -229,7 +217,7 @@ class ChatInput(TextArea):
         text = self.text
         if text.strip():
             self.load_text("")
-            self.post_message(self.Submitted(text))
+            self.post_message(LineSubmitted(text))
 
     def action_newline(self) -> None:
         start, end = sorted(self.selection)
