@@ -202,7 +202,6 @@ class PravechatApp(App[None]):
         self._scrollback = scrollback
         self.rooms: dict[str, RoomPane] = {}
         self._unfrozen = 0
-        self._search_status = ""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -275,7 +274,7 @@ class PravechatApp(App[None]):
             pane.room,
             pane.state,
             pane.unseen,
-            self._search_status or typing,
+            pane.search_status or typing,
             below=not pane.chat_log.following,
             elsewhere=(sum(r.unseen for r in elsewhere), sum(r.mentions for r in elsewhere)),
         )
@@ -319,8 +318,8 @@ class PravechatApp(App[None]):
         self._offer_rooms()
 
     async def _switch(self, room: str) -> None:
-        if self._search_status:
-            self.action_end_search()
+        if self.room in self.rooms and self.current.search_status:
+            self.current.end_search()
         if room != self.room and self.room in self.rooms:
             self.current.show(False)
         self.room = room
@@ -592,7 +591,9 @@ class PravechatApp(App[None]):
             return
         chat_input = self.chat_input
         command = parse(line, self.user)
-        searching = command.action is Action.SEARCH and bool(command.text or self._search_status)
+        searching = command.action is Action.SEARCH and bool(
+            command.text or self.current.search_status
+        )
         if not searching:
             self.chat_log.follow()  # what you sent, or the answer to it, is what you look at
         match command.action:
@@ -624,7 +625,7 @@ class PravechatApp(App[None]):
             case Action.CLEAR:
                 self.chat_log.clear()
             case Action.SEARCH if searching:
-                self._search(command.text)
+                self.current.search(command.text)
             case Action.SEARCH:
                 self._local(EntryKind.ERROR, "usage: /search TEXT (then Ctrl+F: the next match)")
             case Action.QUIT:
@@ -663,41 +664,19 @@ class PravechatApp(App[None]):
             listing += f" and {len(rooms) - ROOMS_LISTED:,} more (Tab after /join completes them)"
         self._local(EntryKind.INFO, f"rooms: {listing}")
 
-    def _search(self, term: str) -> None:
-        found, total = self.chat_log.search(term)
-        if total:
-            self._search_status = f"match {found}/{total}  Ctrl+F next, Esc ends"
-        else:
-            self._search_status = ""
-            self._local(EntryKind.ERROR, f"no match for {term!r}" if term else "nothing to find")
-        self._show_status()
-
     def action_search_next(self) -> None:
         """Ctrl+F: the next older match, or start a search in the input line."""
-        if self._search_status:
-            self._search("")
+        if self.current.search_status:
+            self.current.search("")
         else:
             self.chat_input.value = "/search "
             self.chat_input.focus()
 
     def action_end_search(self) -> None:
-        self.chat_log.end_search()
-        self._search_status = ""
-        self._show_status()
+        self.current.end_search()
 
     def action_scroll(self, how: str) -> None:
-        log = self.chat_log
-        match how:
-            case "page_up":
-                log.scroll_page_up(animate=False)
-            case "page_down":
-                log.scroll_page_down(animate=False)
-            case "top":
-                log.scroll_home(animate=False, immediate=True)
-            case _:
-                log.follow()
-        if how in ("page_up", "top") and log.scroll_y <= 0:
-            log.want_older()  # already at the top, so no scroll said so
+        self.current.scroll(how)
 
     async def action_cycle_room(self, step: int) -> None:
         names = list(self.rooms)

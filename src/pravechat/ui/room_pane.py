@@ -68,6 +68,8 @@ class RoomPane(Widget):
         """Set when the last batch posted has been put on the log."""
         self._submitted_at: dict[str, float] = {}
         """When each line still in the outbox was submitted (monotonic)."""
+        self.search_status = ""
+        """Where /search stands (the status bar shows it); empty: no search."""
         self._echoed: set[str] = set()
         """Own lines already read back from the room while their acknowledgement is on its
         way: the log shows them, so the pending list does not."""
@@ -183,6 +185,38 @@ class RoomPane(Widget):
             self.local(EntryKind.ERROR, event.error)
         if event.notice:
             self.local(EntryKind.ERROR if event.state.warning else EntryKind.INFO, event.notice)
+        self.post_message(PaneChanged(self.room))
+
+    # --- moving around ---------------------------------------------------------------------
+
+    def scroll(self, how: str) -> None:
+        """PgUp, PgDn, Ctrl+Home, Ctrl+End; at the top, older messages are asked for."""
+        log = self.chat_log
+        match how:
+            case "page_up":
+                log.scroll_page_up(animate=False)
+            case "page_down":
+                log.scroll_page_down(animate=False)
+            case "top":
+                log.scroll_home(animate=False, immediate=True)
+            case _:
+                log.follow()
+        if how in ("page_up", "top") and log.scroll_y <= 0:
+            log.want_older()  # already at the top, so no scroll said so
+
+    def search(self, term: str) -> None:
+        """/search TERM: the newest match; an empty term: the next older one."""
+        found, total = self.chat_log.search(term)
+        if total:
+            self.search_status = f"match {found}/{total}  Ctrl+F next, Esc ends"
+        else:
+            self.search_status = ""
+            self.local(EntryKind.ERROR, f"no match for {term!r}" if term else "nothing to find")
+        self.post_message(PaneChanged(self.room))
+
+    def end_search(self) -> None:
+        self.chat_log.end_search()
+        self.search_status = ""
         self.post_message(PaneChanged(self.room))
 
     # --- older messages ------------------------------------------------------------------
