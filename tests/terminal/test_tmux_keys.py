@@ -213,6 +213,13 @@ def test_every_key_in_a_real_terminal(
     pane.keys("C-u")  # clear the line (the input's own key)
     pane.keys(*["BSpace"] * 10)
 
+    # Editing keys in one burst with text (a fast typist, a slow link) apply in order.
+    subprocess.run([*pane.tmux, "send-keys", "-t", pane.name, "abc", "BSpace", "def", "Left",
+                    "X", "Home", "Y"], check=True)  # fmt: skip
+    time.sleep(0.3)
+    assert pane.input_lines()[0] == "YabdeXf"
+    pane.keys("C-u")
+
     # Tab: /jo completes to /join, again to /joke, again /join, then a room.
     pane.type("/jo")
     pane.keys("tab")

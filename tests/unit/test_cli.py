@@ -2,6 +2,7 @@
 
 import os
 import time
+from pathlib import Path
 
 from pravechat import __version__
 from tests.helpers import free_port, run_cli, run_cli_in_a_terminal
@@ -27,9 +28,10 @@ def test_version_and_help() -> None:
         assert command in help_text
 
 
-def test_no_user_asks_for_one(tmp_path: object) -> None:
+def test_no_user_asks_for_one(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PRAVECHAT_USER"}
-    env["PRAVECHAT_CONFIG"] = "/nonexistent/config.toml"
+    (tmp_path / "config.toml").touch()  # an empty config: no user there either
+    env["PRAVECHAT_CONFIG"] = str(tmp_path / "config.toml")
     result = run_cli(env=env)
     assert result.returncode == 1
     assert "pass --user NICK" in result.stderr

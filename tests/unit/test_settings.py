@@ -10,6 +10,7 @@ from pravechat.core.settings import ENV_SETTINGS, Settings, load_settings
 @pytest.fixture(autouse=True)
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "config.toml"
+    path.touch()
     monkeypatch.setenv("PRAVECHAT_CONFIG", str(path))
     for name in ENV_SETTINGS:
         monkeypatch.delenv(f"PRAVECHAT_{name.upper()}", raising=False)
@@ -34,7 +35,7 @@ def test_defaults() -> None:
     [
         ('user = "bad name"', "invalid user name 'bad name'"),
         ("scrollback = 5", "invalid setting scrollback"),
-        ('colour = "red"', "invalid setting colour"),
+        ('colour = "red"', "unknown setting 'colour' in .*config.toml"),
         ("user = ", "cannot read"),
     ],
 )
@@ -104,7 +105,7 @@ def test_lists_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("PRAVECHAT_ROOMS", '["random", "Dev"]')
     assert load_settings().rooms == ["random", "dev"]
     monkeypatch.setenv("PRAVECHAT_ROOMS", "random,dev")
-    with pytest.raises(PravechatError, match=r"PRAVECHAT_ROOMS.* must be JSON lists"):
+    with pytest.raises(PravechatError, match=r"invalid setting PRAVECHAT_ROOMS: a list in JSON"):
         load_settings()
 
 
@@ -116,3 +117,11 @@ def test_settings_built_by_a_program_read_no_environment_or_file(
     settings = Settings(user="bot")
     assert (settings.room, settings.tls) == ("lobby", False)
     assert (load_settings().room, load_settings().tls) == ("fromenv", True)
+
+
+def test_a_config_file_named_but_missing_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRAVECHAT_CONFIG", str(tmp_path / "nowhere.toml"))
+    with pytest.raises(PravechatError, match=r"no config file at .*nowhere.toml"):
+        load_settings()

@@ -6,6 +6,7 @@ sources, and turns what they refuse into one line for the user.
 
 import ipaddress
 import os
+import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
@@ -192,15 +193,21 @@ def config_file() -> Path:
 def load_settings(**overrides: Any) -> Settings:
     """Merge the sources; ``overrides`` (command-line flags) that are None are ignored."""
     flags = {name: value for name, value in overrides.items() if value is not None}
+    path = config_file()
+    if f"{ENV_PREFIX}CONFIG" in os.environ and not path.is_file():
+        raise PravechatError(f"no config file at {path} ({ENV_PREFIX}CONFIG names it)")
     try:
         return _Layered(**flags)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as error:
-        raise PravechatError(f"cannot read {config_file()}: {error}") from None
-    except SettingsError:  # a variable that does not parse: a list not in JSON
-        lists = ", ".join(f"{ENV_PREFIX}{name.upper()}" for name in ("rooms", "notify_command"))
-        raise PravechatError(
-            f'invalid setting: {lists} must be JSON lists, e.g. \'["random", "dev"]\''
-        ) from None
+        raise PravechatError(f"cannot read {path}: {error}") from None
+    except SettingsError as error:  # a variable that does not parse: a list not in JSON
+        field = re.search(r'field "(\w+)"', str(error))
+        name = ENV_PREFIX + (field.group(1).upper() if field else "ROOMS")
+        example = """'["random", "dev"]'"""
+        raise PravechatError(f"invalid setting {name}: a list in JSON, e.g. {example}") from None
     except ValidationError as error:
+        unknown = [e["loc"][0] for e in error.errors() if e["type"] == "extra_forbidden"]
+        if unknown:
+            raise PravechatError(f"unknown setting {unknown[0]!r} in {path}") from None
         where, reason = first_problem(error)
         raise PravechatError(f"invalid setting {where}: {reason}" if where else reason) from None

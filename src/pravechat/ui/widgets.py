@@ -191,6 +191,12 @@ class ChatInput(TextArea):
     async def _on_key(self, event: events.Key) -> None:
         action = self.KEY_ACTIONS.get(event.key)
         if action is None:
+            # The text area's own editing keys (Backspace, Ctrl+U, arrows...) are bindings,
+            # which Textual runs when the key comes back up to the app: after the keys queued
+            # behind it here, so "abc⌫def" typed in one burst gave "abcde". Run them in turn.
+            bound = self._bindings.key_to_bindings.get(event.key, ())
+            action = next((binding.action for binding in bound if not binding.priority), None)
+        if action is None:
             await super()._on_key(event)
             return
         event.stop()
