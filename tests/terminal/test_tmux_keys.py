@@ -218,7 +218,7 @@ def test_every_key_in_a_real_terminal(
                     "X", "Home", "Y"], check=True)  # fmt: skip
     time.sleep(0.3)
     assert pane.input_lines()[0] == "YabdeXf"
-    pane.keys("C-u")
+    pane.keys("End", "C-u")  # Ctrl+U deletes back to the start of the line
 
     # Tab: /jo completes to /join, again to /joke, again /join, then a room.
     pane.type("/jo")
