@@ -10,7 +10,7 @@ import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         extra="forbid", frozen=True, env_prefix=ENV_PREFIX, env_ignore_empty=True
     )
+    layered: ClassVar[bool] = False
 
     user: str | None = None
     room: str = "lobby"
@@ -142,8 +143,11 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """The constructor's arguments alone: a program that builds Settings itself says
-        everything (:func:`load_settings` layers the user's variables and file)."""
-        return (init_settings,)
+        everything. :func:`load_settings` layers the user's PRAVECHAT_* variables and file
+        under them."""
+        if not cls.layered:
+            return (init_settings,)
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file())
 
     def credentials(self) -> Credentials:
         """What the client hands Pravega; reads the password file."""
@@ -170,16 +174,7 @@ class _Layered(Settings):
     """Settings as the user configured them: flags, then PRAVECHAT_* variables, then the
     file."""
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file())
+    layered: ClassVar[bool] = True
 
 
 ENV_SETTINGS = tuple(Settings.model_fields)
