@@ -55,6 +55,7 @@ def _history(env: dict[str, str]) -> list[str]:
 
 _READ = """
 import asyncio, json, sys
+from pravechat.core.process import exit_process
 from pravechat.core.session import RoomSession
 from pravechat.core.settings import load_settings
 from pravechat.core.transport import Transport
@@ -78,6 +79,7 @@ async def main(count):
     print(json.dumps(got))
 
 asyncio.run(main(int(sys.argv[1])))
+exit_process(0)  # as a bot should: the binding's threads can abort the interpreter's shutdown
 """
 
 
