@@ -4,17 +4,44 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from pravechat.core.identity import Identity
+from pravechat.core.names import room_stream
 from pravechat.core.presence import Presence
-from pravechat.core.protocol import ChatMessage, Kind, new_message
+from pravechat.core.protocol import ChatMessage, Kind, decode_event, dump_event, new_message
 from pravechat.core.session import Connection, Delivery, SessionStatus, StatusListener
 from pravechat.core.transport import TransportError
 
 FIXED_TIME = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
-def message(sender: str, text: str, kind: Kind = Kind.CHAT, room: str = "lobby") -> ChatMessage:
-    """A message as read from a room (blank text included: an older client can send it)."""
+_IDENTITIES: dict[str, Identity] = {}
+
+
+def identity(user: str) -> Identity:
+    """One key pair per name for the whole test run (in memory: never saved)."""
+    return _IDENTITIES.setdefault(user, Identity.generate(user))
+
+
+def signed(message: ChatMessage) -> ChatMessage:
+    """``message`` signed by its sender and read back, as a room's reader decodes it."""
+    stream = room_stream(message.room)
+    data = dump_event(identity(message.sender).sign(message.wire_fields(), stream)).encode()
+    decoded = decode_event(data, stream)
+    assert isinstance(decoded, ChatMessage), decoded
+    return decoded
+
+
+def unsigned_message(
+    sender: str, text: str, kind: Kind = Kind.CHAT, room: str = "lobby"
+) -> ChatMessage:
+    """As an older client (or a forger) writes it: no signature."""
     return ChatMessage(room=room, sender=sender, kind=kind, text=text, sent_at=FIXED_TIME)
+
+
+def message(sender: str, text: str, kind: Kind = Kind.CHAT, room: str = "lobby") -> ChatMessage:
+    """A message as read from a room, signed by its sender (blank text included: an older
+    client can send it)."""
+    return signed(unsigned_message(sender, text, kind, room))
 
 
 class FakeSession:
@@ -71,8 +98,8 @@ class FakeSession:
             yield await self.incoming.get()
 
     def submit(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
-        sent = new_message(self.room, self.user, text, kind).model_copy(
-            update={"sent_at": FIXED_TIME}
+        sent = signed(
+            new_message(self.room, self.user, text, kind).model_copy(update={"sent_at": FIXED_TIME})
         )
         if self.held:
             self.outbox.append(sent)

@@ -11,6 +11,7 @@ from pravechat.core.paths import owner_only
 from pravechat.core.probe import controller_answers, parse_controller_uri
 from pravechat.core.process import exit_process
 from pravechat.core.settings import load_settings
+from pravechat.keys_cli import keys_app
 from pravechat.scripting import CaCertOption, ControllerOption, TlsOption, history, rooms, send
 from pravechat.server.cli import server_app
 
@@ -21,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # typer's rich help shows every flag as `--tls <bool>`
 )
 app.add_typer(server_app, name="server")
+app.add_typer(keys_app, name="keys")
 app.command()(send)
 app.command()(history)
 app.command()(rooms)

@@ -13,11 +13,16 @@ import typer
 
 from pravechat.core.connect import connect
 from pravechat.core.errors import PravechatError
-from pravechat.core.names import normalize_room
+from pravechat.core.identity import Identity
+from pravechat.core.keys import sync_keys
+from pravechat.core.names import normalize_room, validate_user
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI
-from pravechat.core.protocol import ChatMessage, Kind, new_message
+from pravechat.core.protocol import ChatMessage, Kind, dump_event, new_message
 from pravechat.core.settings import load_settings
 from pravechat.core.transport import DEFAULT_SCOPE, Transport
+from pravechat.core.trust import KeyRing
+
+UNVERIFIED_MARK = "(unverified)"
 
 ControllerOption = Annotated[
     str | None,
@@ -66,6 +71,14 @@ def send(
     else:
         batches = [[new_message(room, user, " ".join(text), kind)]]
     transport = _connect(controller, scope, tls, ca_cert)
+    identity = transport.signer = Identity.load_or_create(user)
+    asyncio.run(
+        sync_keys(
+            transport,
+            identity,
+            KeyRing.for_user(user, identity.key, transport.uri, transport.scope),
+        )
+    )
     asyncio.run(_send_all(transport, room, batches))
 
 
@@ -107,9 +120,12 @@ async def _send_all(transport: Transport, room: str, batches: Iterable[list[Chat
         await writer.flush()
 
 
-def format_line(message: ChatMessage) -> str:
-    """A message as one plain-text block; continuation lines are indented."""
+def format_line(message: ChatMessage, verified: bool = True) -> str:
+    """A message as one plain-text block; continuation lines are indented. A sender who could
+    not be verified is marked, as on the screen."""
     stamp = message.sent_at.strftime("%Y-%m-%d %H:%M:%S")
+    if not verified:
+        stamp += " " + UNVERIFIED_MARK
     if message.kind is Kind.ACTION:
         head = f"{stamp} * {message.sender} "
     elif message.kind is Kind.SYSTEM:
@@ -122,8 +138,18 @@ def format_line(message: ChatMessage) -> str:
 def history(
     room: Annotated[str, typer.Argument(help="The room.")],
     as_json: Annotated[
-        bool, typer.Option("--json", help="One protocol JSON object per line.")
+        bool,
+        typer.Option(
+            "--json", help='One protocol JSON object per line, with "verified": true or false.'
+        ),
     ] = False,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PRAVECHAT_USER",
+            help="Judge senders by this user's pinned keys (else by the keys stream alone).",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most the last N messages.")] = 1000,
     controller: ControllerOption = None,
     scope: ScopeOption = None,
@@ -138,8 +164,25 @@ def history(
         raise PravechatError(
             f"no room #{room} in scope {transport.scope}: `pravechat rooms` lists the rooms"
         )
+    ring = _key_ring(user, transport)
+    asyncio.run(sync_keys(transport, None, ring))
     for message in asyncio.run(transport.history(room, limit)):
-        typer.echo(message.to_json() if as_json else format_line(message))
+        verified = ring.judge(message).verified
+        if as_json:
+            typer.echo(dump_event({**message.wire_fields(), "verified": verified}))
+        else:
+            typer.echo(format_line(message, verified))
+    for change in ring.take_changes():
+        typer.echo(f"warning: {change.warning()}", err=True)
+
+
+def _key_ring(user: str | None, transport: Transport) -> KeyRing:
+    """``user``'s pins when given; else pins taken afresh from the keys stream."""
+    if user is None:
+        return KeyRing()
+    identity = Identity.load(validate_user(user))
+    key = identity.key if identity else None
+    return KeyRing.for_user(user, key, transport.uri, transport.scope)
 
 
 def rooms(

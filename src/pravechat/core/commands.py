@@ -7,7 +7,7 @@ from enum import StrEnum
 from importlib import resources
 
 from pravechat.core.errors import PravechatError
-from pravechat.core.names import normalize_room
+from pravechat.core.names import normalize_room, validate_user
 
 
 class Action(StrEnum):
@@ -20,6 +20,8 @@ class Action(StrEnum):
     WHO = "who"
     CLEAR = "clear"
     SEARCH = "search"  # text to find; empty: the next (older) match
+    VERIFY = "verify"  # a nick whose key fingerprint to show; empty: your own
+    TRUST = "trust"  # a nick whose newest key to accept
     QUIT = "quit"
     ERROR = "error"  # nothing is sent; ``text`` says why
 
@@ -48,6 +50,8 @@ COMMANDS: tuple[CommandHelp, ...] = (  # in this order in /help and for Tab: /jo
     CommandHelp("joke", "/joke", "tell a random joke"),
     CommandHelp("search", "/search TEXT", "find in the loaded history, newest first"),
     CommandHelp("clear", "/clear", "clear the screen (Pravega keeps it)"),
+    CommandHelp("verify", "/verify [NICK]", "show NICK's key fingerprint (or yours) to compare"),
+    CommandHelp("trust", "/trust NICK", "accept NICK's new key after comparing fingerprints"),
     CommandHelp("quit", "/quit", "leave; your reading position is saved"),
 )
 COMMAND_NAMES = tuple(f"/{command.name}" for command in COMMANDS)
@@ -98,6 +102,14 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             return Command(Action.CLEAR)
         case "search" | "find":
             return Command(Action.SEARCH, rest)
+        case "verify" | "trust":
+            if not rest and name == "trust":
+                return Command(Action.ERROR, "usage: /trust NICK")
+            try:
+                nick = validate_user(rest.removeprefix("@")) if rest else ""
+            except PravechatError as error:
+                return Command(Action.ERROR, str(error))
+            return Command(Action.VERIFY if name == "verify" else Action.TRUST, nick)
         case "quit" | "exit":
             return Command(Action.QUIT)
         case _:

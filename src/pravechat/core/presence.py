@@ -9,11 +9,12 @@ import json
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pravechat.core.names import ROOM_PATTERN, USER_PATTERN
+from pravechat.core.signing import signature_valid
 
 PRESENCE_STREAM = "presence"
 PRESENCE_RETENTION_MS = 10 * 60 * 1000
@@ -41,9 +42,16 @@ class Presence(BaseModel):
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     client: str | None = Field(None, pattern=r"^[0-9a-f]{8,32}$")
     """The running client that sent it (absent from older clients): see :func:`elsewhere`."""
+    key: str | None = Field(None, max_length=100)
+    sig: str | None = Field(None, max_length=200)
+    signature_valid: bool = Field(False, exclude=True)
+    """Whether ``sig`` verified under ``key`` when read (never from the wire)."""
+
+    def wire_fields(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), separators=(",", ":"))
+        return json.dumps(self.wire_fields(), separators=(",", ":"))
 
 
 def elsewhere(event: Presence, user: str, client: str) -> bool:
@@ -57,8 +65,12 @@ def decode_presence(data: bytes) -> Presence | None:
     if len(data) > 4096:
         return None
     try:
-        return Presence.model_validate_json(data)
-    except (ValidationError, ValueError):
+        raw: Any = json.loads(data)
+        if not isinstance(raw, dict):
+            return None
+        raw["signature_valid"] = "sig" in raw and signature_valid(raw, PRESENCE_STREAM)
+        return Presence.model_validate(raw)
+    except (ValidationError, ValueError, RecursionError):
         return None
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Literal
 
 from pravechat import _pravega
+from pravechat.core.blocking import off_loop
 from pravechat.core.presence import (
     HEARTBEAT,
     PRESENCE_RETENTION_MS,
@@ -14,7 +15,7 @@ from pravechat.core.presence import (
     Presence,
 )
 from pravechat.core.room_reader import Failed, PresenceSeen, ReaderArgs, Ready, RoomReader
-from pravechat.core.transport import Transport, TransportError
+from pravechat.core.transport import Transport, TransportError, binding
 
 CLIENT_ID = uuid.uuid4().hex[:16]
 """This running process's id on its presence events, whichever presence session writes them:
@@ -39,6 +40,7 @@ class PresenceSession:
         self.rooms: set[str] = set()
         self._transport = transport
         self._writer = writer
+        self._encode = transport.event_encoder(PRESENCE_STREAM)
         self._reader = reader
         self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
@@ -70,7 +72,9 @@ class PresenceSession:
         event = Presence(
             user=self.user, room=room, state=state, typing=typing, ask=ask, client=self.client
         )
-        await self._transport.write(self._writer, event.to_json(), PRESENCE_STREAM)
+        data = self._encode(event.wire_fields())
+        with binding("announcing presence"):
+            await off_loop(self._writer.write, data, PRESENCE_STREAM)
 
     async def enter(self, room: str) -> None:
         """Say so, asking who is there: they answer at once (see docs/protocol.md)."""

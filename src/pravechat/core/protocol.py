@@ -23,6 +23,7 @@ from pydantic import (
 from pravechat.core.errors import PravechatError, first_problem
 from pravechat.core.names import ROOM_PATTERN, USER_PATTERN, normalize_room, validate_user
 from pravechat.core.sanitize import sanitize_text
+from pravechat.core.signing import signature_valid
 
 PROTOCOL_VERSION = 1
 MAX_TEXT_LENGTH = 4000
@@ -62,6 +63,12 @@ class ChatMessage(BaseModel):
     kind: Kind = Kind.CHAT
     text: SafeText
     sent_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    key: str | None = Field(None, max_length=100)
+    """The sender's public signing key, on signed events (docs/protocol.md, Signatures)."""
+    sig: str | None = Field(None, max_length=200)
+    signature_valid: bool = Field(False, exclude=True)
+    """Whether ``sig`` verified under ``key`` when the event was read: never from the wire.
+    Whose key that is, the reader's key ring judges."""
 
     @field_validator("sent_at")
     @classmethod
@@ -96,11 +103,19 @@ class ChatMessage(BaseModel):
             sent_at=datetime.fromisoformat(data["sent_at"]),
         )  # fmt: skip
 
+    def wire_fields(self) -> dict[str, Any]:
+        """The event's fields as written to Pravega (no signature fields when unsigned)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        data["sent_at"] = self.sent_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return data
+
     def to_json(self) -> str:
         """The event as written to Pravega: compact UTF-8 JSON, fields in a stable order."""
-        data = self.model_dump(mode="json")
-        data["sent_at"] = self.sent_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return dump_event(self.wire_fields())
+
+
+def dump_event(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
 
 
 _ALL_FIELDS = set(ChatMessage.model_fields)
@@ -142,8 +157,9 @@ def oversized(size: int) -> Skipped:
     return Skipped(reason=SkipReason.OVERSIZED, detail=f"{size} bytes")
 
 
-def decode_event(data: bytes) -> ChatMessage | Skipped:
-    """Decode one event; never raises."""
+def decode_event(data: bytes, stream: str | None = None) -> ChatMessage | Skipped:
+    """Decode one event read from ``stream``, checking its signature; never raises.
+    Without a stream (our own outbox) no signature is checked."""
     if len(data) > MAX_EVENT_BYTES:
         return oversized(len(data))
     try:
@@ -159,6 +175,10 @@ def decode_event(data: bytes) -> ChatMessage | Skipped:
     version = raw.get("v")
     if type(version) is not int or version != PROTOCOL_VERSION:  # true and 1.0 are not 1
         return Skipped(reason=SkipReason.UNKNOWN_VERSION, detail=repr(raw.get("v"))[:20])
+    if "sig" in raw and stream is not None:
+        raw = {**raw, "signature_valid": signature_valid(raw, stream)}
+    else:
+        raw.pop("signature_valid", None)  # never from the wire
     try:
         return ChatMessage.model_validate(raw)
     except Exception as error:  # never raises: whatever a field holds, the reader goes on

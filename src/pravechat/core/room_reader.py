@@ -243,7 +243,7 @@ class RoomReader:
                     await self._release(lost, give_back=True)
                 held = False
                 break
-            for n, event in enumerate(decode_events(raw), 1):  # decoded one at a time
+            for n, event in enumerate(decode_events(raw, stream), 1):  # decoded one at a time
                 if n % DECODED_PER_TURN == 0:
                     await asyncio.sleep(0)  # a large slice must not hold the keys back
                 if isinstance(event.decoded, Skipped):

@@ -13,14 +13,16 @@ Failures become :class:`TransportError` through :func:`binding`.
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from pravechat import _pravega
 from pravechat.core.blocking import in_pool, off_loop
 from pravechat.core.errors import PravechatError
 from pravechat.core.frames import HEADER_BYTES, MAX_FRAME_BYTES, frames_ending_at
+from pravechat.core.identity import Identity
 from pravechat.core.names import normalize_room, room_of_stream, room_stream, validate_scope
 from pravechat.core.probe import (
     DEFAULT_CONTROLLER_URI,
@@ -34,6 +36,7 @@ from pravechat.core.protocol import (
     Skipped,
     SkipReason,
     decode_event,
+    dump_event,
     oversized,
 )
 from pravechat.core.security import Credentials, auth_enabled
@@ -135,10 +138,10 @@ class Window:
         return kept, skipped
 
 
-def decode_events(raw: list[tuple[int, bytes]]) -> Iterator[Event]:
-    """Each event as it is reached: a caller can yield between them."""
+def decode_events(raw: list[tuple[int, bytes]], stream: str) -> Iterator[Event]:
+    """Each event of ``stream`` as it is reached: a caller can yield between them."""
     for offset, data in raw:
-        yield Event(offset, offset + EVENT_HEADER_BYTES + len(data), decode_event(data))
+        yield Event(offset, offset + EVENT_HEADER_BYTES + len(data), decode_event(data, stream))
 
 
 class Transport:
@@ -149,6 +152,8 @@ class Transport:
         self.uri = uri
         self.scope = scope
         self._streams: set[str] = set()
+        self.signer: Identity | None = None
+        """Whose keys sign what this transport's writers send (docs/protocol.md, Signatures)."""
 
     @classmethod
     def connect(
@@ -265,7 +270,20 @@ class Transport:
 
     async def open_writer(self, room: str) -> "RoomWriter":
         room = normalize_room(room)
-        return RoomWriter(await self.open_stream_writer(room_stream(room)), room)
+        stream = room_stream(room)
+        return RoomWriter(await self.open_stream_writer(stream), room, self.event_encoder(stream))
+
+    def event_encoder(self, stream: str) -> "Callable[[dict[str, Any]], bytes]":
+        """How events written to ``stream`` become bytes: signed when the transport has a
+        signer (whose name they must carry)."""
+        signer = self.signer
+
+        def encode(fields: dict[str, Any]) -> bytes:
+            if signer is not None and signer.user in (fields.get("sender"), fields.get("user")):
+                fields = signer.sign(fields, stream)
+            return dump_event(fields).encode()
+
+        return encode
 
     # --- history: the end of a room, read as bytes ----------------------------------------
 
@@ -303,7 +321,9 @@ class Transport:
             Event(
                 frame.offset,
                 frame.end,
-                decode_event(frame.data) if frame.data is not None else oversized(frame.size),
+                decode_event(frame.data, stream)
+                if frame.data is not None
+                else oversized(frame.size),
             )
             for frame in frames[-limit:]
         ]
@@ -338,9 +358,15 @@ def _retrieved(future: "asyncio.Future[None]") -> None:
 class RoomWriter:
     """Writes a room's messages in the order they are sent, each one acknowledged."""
 
-    def __init__(self, writer: _pravega.Writer, room: str) -> None:
+    def __init__(
+        self,
+        writer: _pravega.Writer,
+        room: str,
+        encode: Callable[[dict[str, Any]], bytes] = lambda fields: dump_event(fields).encode(),
+    ) -> None:
         self._writer = writer
         self.room = room
+        self._encode = encode
 
     def _check(self, message: ChatMessage) -> None:
         if message.room != self.room:
@@ -355,7 +381,7 @@ class RoomWriter:
         else (a screen's paint, 5 ms); :meth:`sent` awaits the acknowledgement. One write at a
         time: concurrent writes could be reordered."""
         self._check(message)
-        write = in_pool(self._writer.write, message.to_json().encode(), self.room)
+        write = in_pool(self._writer.write, self._encode(message.wire_fields()), self.room)
         write.add_done_callback(_retrieved)  # a session closed meanwhile never awaits it
         return write
 
@@ -370,7 +396,7 @@ class RoomWriter:
         scripts with many messages at once."""
         for message in messages:
             self._check(message)
-        events = [message.to_json().encode() for message in messages]
+        events = [self._encode(message.wire_fields()) for message in messages]
         with binding(f"writing {len(events)} messages to {self.room}"):
             for first in range(0, len(events), PIPELINE_WINDOW):
                 chunk = events[first : first + PIPELINE_WINDOW]

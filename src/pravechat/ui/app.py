@@ -41,6 +41,8 @@ from pravechat.core.protocol import Kind
 from pravechat.core.retry import backoff
 from pravechat.core.session import ChatSession, Connection
 from pravechat.core.settings import Bell
+from pravechat.core.signing import fingerprint
+from pravechat.core.trust import KeyRing, describe_key
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind
 from pravechat.ui.messages import (
@@ -103,6 +105,8 @@ class PresenceLike(Protocol):
 
 
 PresenceOpener = Callable[[], Awaitable[PresenceLike]]
+KeySync = Callable[[], Awaitable[object]]
+"""Publishes the user's keys and pins those of the scope (core.keys.sync_keys)."""
 RoomLister = Callable[[], Awaitable[list[str]]]
 
 
@@ -164,8 +168,13 @@ class PravechatApp(App[None]):
         presence: PresenceOpener | None = None,
         presence_timeout: float = TIMEOUT,
         typing: bool = False,
+        keyring: KeyRing | None = None,
+        sync_keys: KeySync | None = None,
     ) -> None:
         super().__init__()
+        self.keyring = keyring or KeyRing()
+        """Pinned keys: who wrote what is judged against them (in memory when not given)."""
+        self._sync_keys = sync_keys
         register_alt_keys()
         self._open_presence = presence
         self.presence: PresenceLike | None = None
@@ -258,6 +267,8 @@ class PravechatApp(App[None]):
             return
         self._presence_started = True
         self.call_after_refresh(self._freeze)
+        if self._sync_keys is not None:
+            self.run_worker(self._learn_keys(self._sync_keys), group="keys", exit_on_error=False)
         if self._open_presence is not None:
             self.run_worker(self._read_presence(), group="presence", exit_on_error=False)
             self.set_interval(1.0, self._expire_presence)
@@ -313,7 +324,9 @@ class PravechatApp(App[None]):
 
     async def _follow(self, room: str) -> None:
         """Open a room and keep reading it, whether or not it is the one shown."""
-        self.rooms[room] = pane = RoomPane(room, self.user, self._connect, self._scrollback)
+        self.rooms[room] = pane = RoomPane(
+            room, self.user, self._connect, self._scrollback, self.keyring
+        )
         await self.query_one("#logs").mount(pane)
         self._offer_rooms()
 
@@ -377,6 +390,15 @@ class PravechatApp(App[None]):
         if pending and self.rooms:
             pending.first().show(self.current.pending_lines())
 
+    async def _learn_keys(self, sync: KeySync) -> None:
+        """Publish the user's keys and pin everyone's; a changed key is said at once."""
+        try:
+            await sync()
+        except PravechatError as error:
+            self._local(EntryKind.ERROR, f"keys not checked: {error}")
+            return
+        self.current.warn_key_changes()
+
     # --- presence ------------------------------------------------------------------------
 
     async def _read_presence(self) -> None:
@@ -417,6 +439,10 @@ class PravechatApp(App[None]):
         pane = self.rooms.get(event.room)
         if pane is None:
             return  # a room not followed: nothing to show, and nothing to keep
+        if event.sig is not None and not (
+            event.signature_valid and event.key and self.keyring.see(event.user, event.key)
+        ):
+            return  # forged, or signed by another key than the one pinned for that name
         if event.ask and event.user != self.user and pane.session:
             self._answer(event.room, now)
         if self.presence is not None and elsewhere(event, self.user, self.presence.client):
@@ -628,11 +654,32 @@ class PravechatApp(App[None]):
                 self.current.search(command.text)
             case Action.SEARCH:
                 self._local(EntryKind.ERROR, "usage: /search TEXT (then Ctrl+F: the next match)")
+            case Action.VERIFY if command.text:
+                self._local(EntryKind.INFO, describe_key(self.keyring, command.text))
+            case Action.VERIFY:
+                own = self.keyring.pinned(self.user)
+                told = fingerprint(own) if own else "none yet"
+                self._local(EntryKind.INFO, f"your key: {told} (`pravechat keys show` prints it)")
+            case Action.TRUST:
+                self._trust(command.text)
             case Action.QUIT:
                 await self.action_quit()
             case Action.ERROR:
                 self._local(EntryKind.ERROR, command.text)
         chat_input.remember(line)
+
+    def _trust(self, nick: str) -> None:
+        pinned = self.keyring.pinned(nick)
+        key = self.keyring.trust(nick)
+        if key is None:
+            self._local(EntryKind.ERROR, f"no key seen for {nick} yet: nothing to trust")
+        elif key == pinned:
+            self._local(EntryKind.INFO, f"{nick}'s key {fingerprint(key)} is already trusted")
+        else:
+            self._local(
+                EntryKind.INFO,
+                f"{nick}'s key is now {fingerprint(key)}: their new messages show as verified",
+            )
 
     async def _leave_room(self, room: str) -> None:
         if room not in self.rooms:

@@ -63,12 +63,20 @@ class Entry:
     own: bool = False
     mention: bool = False
     """The message calls the user by name."""
+    unverified: bool = False
+    """Its sender could not be verified: unsigned, badly signed, or signed by another key."""
 
 
-def message_entry(message: ChatMessage, user: str) -> Entry:
+UNVERIFIED = "(unverified) "
+"""Before the text of a message whose sender could not be verified."""
+
+
+def message_entry(message: ChatMessage, user: str, verified: bool = True) -> Entry:
     own = message.sender == user
     called = not own and message.kind is not Kind.SYSTEM and mentions(message.text, user)
-    return Entry(EntryKind.MESSAGE, message.text, message, own=own, mention=called)
+    return Entry(
+        EntryKind.MESSAGE, message.text, message, own=own, mention=called, unverified=not verified
+    )
 
 
 _BOLD = Style(bold=True)
@@ -98,13 +106,15 @@ def _body(entry: Entry, palette: Palette) -> Text:
         return Text(entry.text, style=palette.error)
     if entry.kind is EntryKind.INFO:
         return Text(entry.text, style=palette.system)
+    mark = Text(UNVERIFIED if entry.unverified else "", style=palette.error)
     if message is not None and message.kind is Kind.ACTION:
-        return Text.assemble((message.sender, palette.nick(message.sender)), " ", message.text)
+        name = (message.sender, palette.nick(message.sender))
+        return Text.assemble(mark, name, " ", message.text)
     if message is not None and message.kind is Kind.SYSTEM:
-        return Text(message.text, style=palette.system)
+        return Text.assemble(mark, (message.text, palette.system))
     body = Text(entry.text)
     body.highlight_regex(MENTION, palette.mention)  # styles spans found by a regex: never markup
-    return body
+    return Text.assemble(mark, body)
 
 
 PREFIX_WIDTH = 6 + NICK_WIDTH + 1
@@ -155,6 +165,8 @@ def _line_count(entry: Entry, width: int, console: Console) -> int:
         if entry.message is None or entry.message.kind is not Kind.ACTION
         else (f"{entry.message.sender} {entry.text}")
     )
+    if entry.unverified:
+        text = UNVERIFIED + text
     if "\n" not in text and "\t" not in text:  # a tab takes up to 8 cells
         room = max(10, width - PREFIX_WIDTH)
         if len(text) * 2 <= room or cell_len(text) <= room:  # the first needs no measuring

@@ -17,8 +17,9 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 
 from pravechat.core.errors import PravechatError
-from pravechat.core.protocol import Kind
+from pravechat.core.protocol import ChatMessage, Kind
 from pravechat.core.session import ChatSession, Connection, SessionStatus
+from pravechat.core.trust import KeyRing
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind, message_entry
 from pravechat.ui.messages import (
@@ -51,10 +52,13 @@ class RoomPane(Widget):
     }
     """
 
-    def __init__(self, room: str, user: str, connect: Connector, scrollback: int) -> None:
+    def __init__(
+        self, room: str, user: str, connect: Connector, scrollback: int, keyring: KeyRing
+    ) -> None:
         super().__init__(id=f"pane-{room}")
         self.room = room
         self.user = user
+        self._keyring = keyring
         self._connect = connect
         self.chat_log = ChatLog(scrollback)
         self.session: ChatSession | None = None
@@ -102,6 +106,14 @@ class RoomPane(Widget):
         """A line of our own in this room's log (help, errors, notices): never sent."""
         self.chat_log.add([Entry(kind, text)])
 
+    def _entry(self, message: ChatMessage) -> Entry:
+        return message_entry(message, self.user, self._keyring.judge(message).verified)
+
+    def warn_key_changes(self) -> None:
+        """Say once, here, that a name shows another key than the one pinned for it."""
+        for change in self._keyring.take_changes():
+            self.local(EntryKind.ERROR, change.warning())
+
     # --- reading -------------------------------------------------------------------------
 
     async def _read(self) -> None:
@@ -135,7 +147,7 @@ class RoomPane(Widget):
         self.state = Connection.CONNECTED
         history = session.history
         log = self.chat_log
-        log.add((message_entry(message, self.user) for message in history), seen=True)
+        log.add((self._entry(message) for message in history), seen=True)
         log.older = session.has_older
         self.local(EntryKind.INFO, f"you are in #{self.room} as {self.user}")
         for notice in session.notices:
@@ -146,6 +158,7 @@ class RoomPane(Widget):
                 f"you missed about {session.missed:,} more messages before the unread ones "
                 "below: scroll up to load them",
             )
+        self.warn_key_changes()
         self.post_message(NicksSeen([message.sender for message in history]))
         self.post_message(Entered(self.room))
         self.post_message(PaneChanged(self.room))
@@ -155,10 +168,11 @@ class RoomPane(Widget):
         entries: list[Entry] = []
         spoken = False  # by someone else, just now (not a catch-up of what was missed)
         for unread, deliveries in itertools.groupby(event.deliveries, lambda d: d.unread):
-            added = [message_entry(delivery.message, self.user) for delivery in deliveries]
+            added = [self._entry(delivery.message) for delivery in deliveries]
             self.chat_log.add(added, unread=unread)
             entries += added
             spoken = spoken or (not unread and not all(entry.own for entry in added))
+        self.warn_key_changes()
         called = [entry for entry in entries if entry.mention]
         if called:
             self.post_message(Mentioned(self.room, called[-1]))
@@ -238,7 +252,8 @@ class RoomPane(Widget):
             self.notify(f"older messages of #{self.room}: {error}", severity="error",
                         markup=False)  # fmt: skip
             return
-        entries = [message_entry(message, self.user) for message in messages]
+        entries = [self._entry(message) for message in messages]
+        self.warn_key_changes()
         if not session.has_older:
             entries.insert(0, Entry(EntryKind.INFO, f"the beginning of #{self.room}"))
         log.prepend(entries, older=session.has_older)

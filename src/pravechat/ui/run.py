@@ -2,10 +2,13 @@
 
 from pravechat.core.connect import connect
 from pravechat.core.errors import PravechatError
+from pravechat.core.identity import Identity
+from pravechat.core.keys import sync_keys
 from pravechat.core.presence_session import PresenceSession
 from pravechat.core.session import ChatSession, RoomSession
 from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
+from pravechat.core.trust import KeyRing
 from pravechat.ui.app import PravechatApp
 
 
@@ -15,6 +18,8 @@ def build_app(
     """``app_class`` lets a benchmark or a test observe the real app from a subclass."""
     user = settings.user
     assert user is not None
+    identity = transport.signer = Identity.load_or_create(user)
+    keyring = KeyRing.for_user(user, identity.key, transport.uri, transport.scope)
 
     async def connect(room: str) -> ChatSession:
         return await RoomSession.open(transport, user, room, settings.history)
@@ -30,6 +35,8 @@ def build_app(
         more_rooms=settings.rooms,
         presence=lambda: PresenceSession.open(transport, user),
         typing=settings.typing,
+        keyring=keyring,
+        sync_keys=lambda: sync_keys(transport, identity, keyring),
     )
 
 

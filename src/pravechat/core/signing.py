@@ -1,0 +1,67 @@
+"""Ed25519 signatures over events: what is signed, and checking it (docs/protocol.md).
+
+A signature covers every field but ``sig`` and the name of the stream the event is written to,
+so a signed event can be neither altered nor replayed into another stream. Checking never
+raises: remote events are untrusted.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+DOMAIN = b"pravechat-sig-v1\n"
+KEY_BYTES = 32
+SIGNATURE_BYTES = 64
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    """RFC 8785 (JCS) for our events: keys sorted, no whitespace, non-ASCII as is.
+
+    Raises UnicodeEncodeError for a lone surrogate, which honest (sanitized) text never holds.
+    """
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signed_bytes(stream: str, fields: dict[str, Any]) -> bytes:
+    unsigned = {name: value for name, value in fields.items() if name != "sig"}
+    return DOMAIN + stream.encode() + b"\n" + canonical(unsigned)
+
+
+def encode_key(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def decode_b64(text: object, size: int) -> bytes | None:
+    """``size`` bytes from strict base64, or None for anything else."""
+    if not isinstance(text, str) or len(text) > 2 * size:
+        return None
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == size else None
+
+
+def fingerprint(key: str) -> str:
+    """``SHA256:`` and the unpadded base64 of the raw key's SHA-256, as SSH prints them."""
+    raw = decode_b64(key, KEY_BYTES) or key.encode()
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode().rstrip("=")
+
+
+def signature_valid(raw: dict[str, Any], stream: str) -> bool:
+    """Whether ``raw`` (a decoded JSON object) is signed, under its own ``key``, as written to
+    ``stream``. Whose key that is, is the reader's trust to judge (:mod:`pravechat.core.trust`)."""
+    key = decode_b64(raw.get("key"), KEY_BYTES)
+    signature = decode_b64(raw.get("sig"), SIGNATURE_BYTES)
+    if key is None or signature is None:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(signature, signed_bytes(stream, raw))
+    except (InvalidSignature, ValueError, UnicodeEncodeError, TypeError, RecursionError):
+        return False
+    return True
