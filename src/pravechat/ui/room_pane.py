@@ -169,10 +169,10 @@ class RoomPane(Widget):
         spoken = False  # by someone else, just now (not a catch-up of what was missed)
         for unread, deliveries in itertools.groupby(event.deliveries, lambda d: d.unread):
             added = [self._entry(delivery.message) for delivery in deliveries]
+            self.warn_key_changes()  # before the lines it is about
             self.chat_log.add(added, unread=unread)
             entries += added
             spoken = spoken or (not unread and not all(entry.own for entry in added))
-        self.warn_key_changes()
         called = [entry for entry in entries if entry.mention]
         if called:
             self.post_message(Mentioned(self.room, called[-1]))
