@@ -7,7 +7,7 @@ from enum import StrEnum
 from importlib import resources
 
 from pravechat.core.errors import PravechatError
-from pravechat.core.names import normalize_room, validate_user
+from pravechat.core.names import normalize_room, public_room, validate_user
 
 
 class Action(StrEnum):
@@ -84,7 +84,7 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             if not rest:
                 return Command(Action.ERROR, "usage: /join ROOM")
             try:
-                return Command(Action.JOIN, normalize_room(rest))
+                return Command(Action.JOIN, public_room(rest))
             except PravechatError as error:
                 return Command(Action.ERROR, str(error))
         case "leave" | "part":

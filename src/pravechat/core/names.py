@@ -5,7 +5,9 @@ and room names use a subset of that (no ``.``), so a name maps to Pravega unchan
 ``.`` can join two names without ambiguity.
 """
 
+import hashlib
 import re
+from collections.abc import Iterable
 
 from pravechat.core.errors import PravechatError
 
@@ -14,6 +16,10 @@ USER_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,31}")
 ROOM_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 SCOPE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 ROOM_STREAM_PREFIX = "room-"
+DIRECT_PREFIX = "dm-"
+"""Direct conversations: ``dm-`` and 24 hex digits, a room name no user may choose."""
+INBOX_PREFIX = "inbox-"
+MAX_MEMBERS = 8
 
 
 def _checked(pattern: re.Pattern[str], value: str, what: str, as_typed: str) -> str:
@@ -34,6 +40,33 @@ def normalize_room(name: str) -> str:
     return _checked(ROOM_PATTERN, name.strip().removeprefix("#").lower(), "room", name)
 
 
+def public_room(name: str) -> str:
+    """A room a user names (/join, --room): never a direct conversation's id."""
+    room = normalize_room(name)
+    if is_direct(room):
+        raise PravechatError(
+            f"invalid room name {name!r}: names starting with {DIRECT_PREFIX} are direct "
+            "conversations (/msg NICK TEXT starts one)"
+        )
+    return room
+
+
+def is_direct(room: str) -> bool:
+    return room.startswith(DIRECT_PREFIX)
+
+
+def conversation_id(members: Iterable[str]) -> str:
+    """The id of the direct conversation of exactly these members (docs/protocol.md)."""
+    names = sorted({validate_user(member) for member in members})
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()
+    return DIRECT_PREFIX + digest[:24]
+
+
+def inbox_stream(user: str) -> str:
+    """Where others announce the direct conversations they start with ``user``."""
+    return INBOX_PREFIX + validate_user(user)
+
+
 def validate_scope(name: str) -> str:
     if not SCOPE_PATTERN.fullmatch(name):
         raise PravechatError(f"invalid scope {name!r}: use letters, digits, '.' or '-'")
@@ -41,8 +74,10 @@ def validate_scope(name: str) -> str:
 
 
 def room_stream(room: str) -> str:
-    """The Pravega stream that holds a room's messages."""
-    return ROOM_STREAM_PREFIX + normalize_room(room)
+    """The Pravega stream that holds a room's messages (a direct conversation's stream is
+    named as its id)."""
+    room = normalize_room(room)
+    return room if is_direct(room) else ROOM_STREAM_PREFIX + room
 
 
 def room_of_stream(stream: str) -> str | None:

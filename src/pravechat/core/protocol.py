@@ -66,6 +66,11 @@ class ChatMessage(BaseModel):
     key: str | None = Field(None, max_length=100)
     """The sender's public signing key, on signed events (docs/protocol.md, Signatures)."""
     sig: str | None = Field(None, max_length=200)
+    sealed: dict[str, Any] | None = None
+    """A direct message's encrypted text (``text`` is then empty on the wire)."""
+    unreadable: str | None = Field(None, exclude=True)
+    """Why a direct message could not be decrypted (its ``text`` says so): never from the
+    wire."""
     signature_valid: bool = Field(False, exclude=True)
     """Whether ``sig`` verified under ``key`` when the event was read: never from the wire.
     Whose key that is, the reader's key ring judges."""
@@ -175,10 +180,8 @@ def decode_event(data: bytes, stream: str | None = None) -> ChatMessage | Skippe
     version = raw.get("v")
     if type(version) is not int or version != PROTOCOL_VERSION:  # true and 1.0 are not 1
         return Skipped(reason=SkipReason.UNKNOWN_VERSION, detail=repr(raw.get("v"))[:20])
-    if "sig" in raw and stream is not None:
-        raw = {**raw, "signature_valid": signature_valid(raw, stream)}
-    else:
-        raw.pop("signature_valid", None)  # never from the wire
+    checked = "sig" in raw and stream is not None and signature_valid(raw, stream)
+    raw = {**raw, "signature_valid": checked, "unreadable": None}  # never from the wire
     try:
         return ChatMessage.model_validate(raw)
     except Exception as error:  # never raises: whatever a field holds, the reader goes on

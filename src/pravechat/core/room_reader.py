@@ -29,6 +29,7 @@ from typing import Any, Literal, NoReturn, ParamSpec, TypeVar
 from pravechat import _pravega
 from pravechat.core.blocking import in_pool, off_loop
 from pravechat.core.names import (
+    is_direct,
     normalize_room,
     reader_group_name,
     reader_group_names,
@@ -51,7 +52,6 @@ from pravechat.core.transport import (
     TransportError,
     Window,
     binding,
-    decode_events,
 )
 
 log = logging.getLogger("pravechat.room_reader")
@@ -198,7 +198,10 @@ class RoomReader:
             transport.create_stream(stream)
             born = transport.birth_mark(stream)
             # An existing group keeps its position; a new user starts at the tail.
-            start: Literal["head", "tail"] | int = "head" if args.resume else "tail"
+            # A direct conversation's new group starts at the head: what was said before the
+            # member's first visit waits for them.
+            new_at_head = args.resume or is_direct(room)
+            start: Literal["head", "tail"] | int = "head" if new_at_head else "tail"
             if args.resume and args.resume_at is not None and born == args.born:
                 start = args.resume_at
             group, online = self._open_group(stream, start)
@@ -243,7 +246,8 @@ class RoomReader:
                     await self._release(lost, give_back=True)
                 held = False
                 break
-            for n, event in enumerate(decode_events(raw, stream), 1):  # decoded one at a time
+            decoded = transport.decode_events(raw, stream)  # one at a time, as they are reached
+            for n, event in enumerate(decoded, 1):
                 if n % DECODED_PER_TURN == 0:
                     await asyncio.sleep(0)  # a large slice must not hold the keys back
                 if isinstance(event.decoded, Skipped):

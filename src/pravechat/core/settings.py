@@ -22,7 +22,7 @@ from pydantic_settings import (
 )
 
 from pravechat.core.errors import PravechatError, first_problem
-from pravechat.core.names import normalize_room, validate_scope, validate_user
+from pravechat.core.names import public_room, validate_scope, validate_user
 from pravechat.core.paths import config_dir
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI, parse_controller_uri
 from pravechat.core.security import Credentials
@@ -102,12 +102,12 @@ class Settings(BaseSettings):
     @field_validator("room")
     @classmethod
     def _room(cls, value: str) -> str:
-        return normalize_room(value)
+        return public_room(value)
 
     @field_validator("rooms")
     @classmethod
     def _rooms(cls, value: list[str]) -> list[str]:
-        return [normalize_room(room) for room in value]
+        return [public_room(room) for room in value]
 
     @field_validator("controller")
     @classmethod

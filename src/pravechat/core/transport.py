@@ -16,14 +16,20 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pravechat import _pravega
 from pravechat.core.blocking import in_pool, off_loop
 from pravechat.core.errors import PravechatError
 from pravechat.core.frames import HEADER_BYTES, MAX_FRAME_BYTES, frames_ending_at
 from pravechat.core.identity import Identity
-from pravechat.core.names import normalize_room, room_of_stream, room_stream, validate_scope
+from pravechat.core.names import (
+    is_direct,
+    normalize_room,
+    room_of_stream,
+    room_stream,
+    validate_scope,
+)
 from pravechat.core.probe import (
     DEFAULT_CONTROLLER_URI,
     controller_problem,
@@ -55,6 +61,14 @@ HISTORY_MAX_WINDOW = MAX_FRAME_BYTES + 4 * 1024 * 1024
 Pravega's largest size included. Honest messages are well under 1 KiB: a thousand fit in
 the first window or two."""
 BYTES_PER_MESSAGE_GUESS = 400
+
+
+class Sealer(Protocol):
+    """Direct messages' encryption (core.direct.DirectChats)."""
+
+    def seal(self, fields: dict[str, Any]) -> dict[str, Any]: ...
+
+    def open(self, message: ChatMessage, stream: str) -> ChatMessage: ...
 
 
 class TransportError(PravechatError):
@@ -154,6 +168,8 @@ class Transport:
         self._streams: set[str] = set()
         self.signer: Identity | None = None
         """Whose keys sign what this transport's writers send (docs/protocol.md, Signatures)."""
+        self.sealer: Sealer | None = None
+        """Encrypts what is written to direct conversations and decrypts what is read."""
 
     @classmethod
     def connect(
@@ -278,12 +294,27 @@ class Transport:
         signer (whose name they must carry)."""
         signer = self.signer
 
+        sealer = self.sealer if is_direct(stream) else None
+
         def encode(fields: dict[str, Any]) -> bytes:
+            if sealer is not None:
+                fields = sealer.seal(fields)
             if signer is not None and signer.user in (fields.get("sender"), fields.get("user")):
                 fields = signer.sign(fields, stream)
             return dump_event(fields).encode()
 
         return encode
+
+    def decode_events(self, raw: list[tuple[int, bytes]], stream: str) -> Iterator[Event]:
+        """Each event of ``stream`` as it is reached, direct messages decrypted."""
+        for event in decode_events(raw, stream):
+            opened = self._open(event.decoded, stream)
+            yield event if opened is event.decoded else Event(event.offset, event.end, opened)
+
+    def _open(self, decoded: ChatMessage | Skipped, stream: str) -> ChatMessage | Skipped:
+        if isinstance(decoded, Skipped) or self.sealer is None or not is_direct(stream):
+            return decoded
+        return self.sealer.open(decoded, stream)
 
     # --- history: the end of a room, read as bytes ----------------------------------------
 
@@ -321,7 +352,7 @@ class Transport:
             Event(
                 frame.offset,
                 frame.end,
-                decode_event(frame.data, stream)
+                self._open(decode_event(frame.data, stream), stream)
                 if frame.data is not None
                 else oversized(frame.size),
             )
