@@ -20,6 +20,8 @@ class Action(StrEnum):
     WHO = "who"
     CLEAR = "clear"
     SEARCH = "search"  # text to find; empty: the next (older) match
+    MSG = "msg"  # target: the other members ("bob" or "bob,carol"); text: the message
+    QUERY = "query"  # target: the other members; open the conversation
     VERIFY = "verify"  # a nick whose key fingerprint to show; empty: your own
     TRUST = "trust"  # a nick whose newest key to accept
     QUIT = "quit"
@@ -30,6 +32,8 @@ class Action(StrEnum):
 class Command:
     action: Action
     text: str = ""
+    target: str = ""
+    """Whom a direct message goes to: ``bob`` or ``bob,carol``."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ COMMANDS: tuple[CommandHelp, ...] = (  # in this order in /help and for Tab: /jo
     CommandHelp("rooms", "/rooms", "list the rooms"),
     CommandHelp("who", "/who", "who is in this room now"),
     CommandHelp("me", "/me TEXT", "act: /me waves shows * you waves"),
+    CommandHelp("msg", "/msg NICK TEXT", "private, end-to-end encrypted (NICK,NICK: a group)"),
+    CommandHelp("query", "/query NICK", "open the private conversation with NICK (or NICK,NICK)"),
     CommandHelp("greet", "/greet", "say hi to the room"),
     CommandHelp("joke", "/joke", "tell a random joke"),
     CommandHelp("search", "/search TEXT", "find in the loaded history, newest first"),
@@ -102,6 +108,15 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             return Command(Action.CLEAR)
         case "search" | "find":
             return Command(Action.SEARCH, rest)
+        case "msg":
+            target, _, text = rest.partition(" ")
+            if not target or not text.strip():
+                return Command(Action.ERROR, "usage: /msg NICK[,NICK...] TEXT")
+            return Command(Action.MSG, text.strip(), target=target)
+        case "query":
+            if not rest or " " in rest:
+                return Command(Action.ERROR, "usage: /query NICK[,NICK...]")
+            return Command(Action.QUERY, target=rest)
         case "verify" | "trust":
             if not rest and name == "trust":
                 return Command(Action.ERROR, "usage: /trust NICK")

@@ -24,6 +24,7 @@ from textual.containers import Container, Horizontal
 from textual.widgets import Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
+from pravechat.core.direct import parse_members
 from pravechat.core.errors import PravechatError
 from pravechat.core.notify import Limiter, notification_argv, run_notification
 from pravechat.core.paths import private_dir, state_dir
@@ -64,6 +65,8 @@ PRESENCE_RETRY_MAX = 10.0
 PRESENCE_SETTLING = HEARTBEAT + 1.0
 """Seconds after entering a room in which members first seen were there already: everyone
 present heartbeats within HEARTBEAT, so only later arrivals are announced as joining."""
+INBOX_EVERY = 1.0
+"""Seconds between looks at the user's inbox for new direct conversations."""
 ANSWER_EVERY = 1.0
 """A room's question "who is here?" is answered at most this often."""
 PRESENCE_LINES, PRESENCE_WINDOW = 5, 10.0
@@ -106,6 +109,18 @@ class PresenceLike(Protocol):
 
 PresenceOpener = Callable[[], Awaitable[PresenceLike]]
 KeySync = Callable[[], Awaitable[object]]
+
+
+class DirectLike(Protocol):
+    """Direct conversations (core.direct.DirectChats)."""
+
+    members: dict[str, tuple[str, ...]]
+
+    async def start(self, members: tuple[str, ...]) -> str: ...
+
+    async def read_inbox(self) -> list[tuple[str, tuple[str, ...]]]: ...
+
+
 """Publishes the user's keys and pins those of the scope (core.keys.sync_keys)."""
 RoomLister = Callable[[], Awaitable[list[str]]]
 
@@ -170,8 +185,10 @@ class PravechatApp(App[None]):
         typing: bool = False,
         keyring: KeyRing | None = None,
         sync_keys: KeySync | None = None,
+        direct: DirectLike | None = None,
     ) -> None:
         super().__init__()
+        self._direct = direct
         self.keyring = keyring or KeyRing()
         """Pinned keys: who wrote what is judged against them (in memory when not given)."""
         self._sync_keys = sync_keys
@@ -269,6 +286,8 @@ class PravechatApp(App[None]):
         self.call_after_refresh(self._freeze)
         if self._sync_keys is not None:
             self.run_worker(self._learn_keys(self._sync_keys), group="keys", exit_on_error=False)
+        if self._direct is not None:
+            self.run_worker(self._watch_inbox(self._direct), group="inbox", exit_on_error=False)
         if self._open_presence is not None:
             self.run_worker(self._read_presence(), group="presence", exit_on_error=False)
             self.set_interval(1.0, self._expire_presence)
@@ -282,7 +301,7 @@ class PravechatApp(App[None]):
         elsewhere = [r for r in self.rooms.values() if r is not pane]
         self.query_one(StatusBar).show(
             self.user,
-            pane.room,
+            pane.label,
             pane.state,
             pane.unseen,
             pane.search_status or typing,
@@ -290,11 +309,10 @@ class PravechatApp(App[None]):
             elsewhere=(sum(r.unseen for r in elsewhere), sum(r.mentions for r in elsewhere)),
         )
         self.query_one(RoomList).show(
-            [(name, r.unseen, r.mentions) for name, r in self.rooms.items()], self.room
+            [(r.label, r.unseen, r.mentions) for r in self.rooms.values()], pane.label
         )
-        self.query_one(MemberList).show(
-            self.roster.members(self.room), self.user, self.roster.refused.get(self.room, 0)
-        )
+        members = list(pane.members) if pane.members else self.roster.members(self.room)
+        self.query_one(MemberList).show(members, self.user, self.roster.refused.get(self.room, 0))
 
     # --- layout --------------------------------------------------------------------------
 
@@ -322,13 +340,15 @@ class PravechatApp(App[None]):
 
     # --- following rooms -----------------------------------------------------------------
 
-    async def _follow(self, room: str) -> None:
-        """Open a room and keep reading it, whether or not it is the one shown."""
-        self.rooms[room] = pane = RoomPane(
-            room, self.user, self._connect, self._scrollback, self.keyring
-        )
+    async def _follow(self, room: str, members: tuple[str, ...] = ()) -> RoomPane:
+        """Open a room (or a direct conversation of ``members``) and keep reading it,
+        whether or not it is the one shown. Rooms come first, then conversations."""
+        pane = RoomPane(room, self.user, self._connect, self._scrollback, self.keyring, members)
+        self.rooms[room] = pane
+        self.rooms = dict(sorted(self.rooms.items(), key=lambda item: bool(item[1].members)))
         await self.query_one("#logs").mount(pane)
         self._offer_rooms()
+        return pane
 
     async def _switch(self, room: str) -> None:
         if self.room in self.rooms and self.current.search_status:
@@ -341,7 +361,7 @@ class PravechatApp(App[None]):
 
     async def _leave(self, room: str) -> None:
         pane = self.rooms.pop(room)
-        if self.presence is not None:
+        if self.presence is not None and not pane.members:
             with contextlib.suppress(PravechatError):
                 await self.presence.leave(room)
         await pane.close()  # its reader goes offline, saving the place
@@ -351,15 +371,18 @@ class PravechatApp(App[None]):
     def _offer_rooms(self, listed: list[str] | None = None) -> None:
         """Rooms Tab completes: those followed, and those /rooms listed."""
         self._listed_rooms = listed if listed is not None else self._listed_rooms
-        self.chat_input.rooms = sorted({*self.rooms, *self._listed_rooms})
-        self.chat_input.followed = list(self.rooms)
+        rooms = [room for room, pane in self.rooms.items() if not pane.members]
+        self.chat_input.rooms = sorted({*rooms, *self._listed_rooms})
+        self.chat_input.followed = rooms
 
     def on_entered(self, event: Entered) -> None:
         pane = self.rooms.get(event.room)
         if pane is None:  # left while joining
             return
-        self.roster.update(Presence(user=self.user, room=event.room), time.monotonic())
         self._start_presence()
+        if pane.members:  # never on the presence stream: it would tell who talks with whom
+            return
+        self.roster.update(Presence(user=self.user, room=event.room), time.monotonic())
         if self.presence is not None:
             self.run_worker(self._enter(pane, self.presence), group="announce")
 
@@ -398,6 +421,44 @@ class PravechatApp(App[None]):
             self._local(EntryKind.ERROR, f"keys not checked: {error}")
             return
         self.current.warn_key_changes()
+
+    # --- direct conversations --------------------------------------------------------------
+
+    async def _watch_inbox(self, direct: DirectLike) -> None:
+        """Follow every conversation of the user's inbox, and each new one as it comes."""
+        told = False
+        while True:
+            try:
+                for room, members in await direct.read_inbox():
+                    if room not in self.rooms:
+                        await self._follow(room, members)
+                told = False
+            except PravechatError as error:
+                if not told:  # once per outage: the server's loss is said elsewhere too
+                    self._local(EntryKind.ERROR, f"inbox not read: {error}")
+                told = True
+            await asyncio.sleep(INBOX_EVERY)
+
+    @work(group="direct", exit_on_error=False)
+    async def _open_direct(self, target: str, text: str | None) -> None:
+        """/msg and /query: the conversation with ``target`` (started if new), shown for
+        /query; ``text`` sent in it."""
+        if self._direct is None:
+            self._local(EntryKind.ERROR, "direct messages need a signing key: not available here")
+            return
+        try:
+            members = parse_members(self.user, target)
+            room = await self._direct.start(members)
+        except PravechatError as error:
+            self._local(EntryKind.ERROR, str(error))
+            return
+        pane = self.rooms.get(room) or await self._follow(room, members)
+        if text is not None:
+            pane.send_when_joined(text)
+            if room != self.room:
+                self._local(EntryKind.INFO, f"to {pane.label}: {text}")
+        else:
+            await self._switch(room)
 
     # --- presence ------------------------------------------------------------------------
 
@@ -646,8 +707,12 @@ class PravechatApp(App[None]):
             case Action.ROOMS:
                 self.show_rooms()
             case Action.WHO:
-                members = ", ".join(self.roster.members(self.room)) or "nobody seen yet"
-                self._local(EntryKind.INFO, f"in #{self.room}: {members}")
+                here = self.current.members or self.roster.members(self.room)
+                members = ", ".join(here) or "nobody seen yet"
+                self._local(EntryKind.INFO, f"in {self.current.label}: {members}")
+            case Action.MSG | Action.QUERY:
+                text = command.text if command.action is Action.MSG else None
+                self._open_direct(command.target, text)
             case Action.CLEAR:
                 self.chat_log.clear()
             case Action.SEARCH if searching:
@@ -689,8 +754,9 @@ class PravechatApp(App[None]):
         else:
             if room == self.room:
                 await self.action_cycle_room(1)
+            label = self.rooms[room].label
             await self._leave(room)
-            self._local(EntryKind.INFO, f"you left #{room}")
+            self._local(EntryKind.INFO, f"you left {label}")
             self._show_status()
 
     def on_line_refused(self, event: LineRefused) -> None:

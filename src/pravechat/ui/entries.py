@@ -107,6 +107,8 @@ def _body(entry: Entry, palette: Palette) -> Text:
     if entry.kind is EntryKind.INFO:
         return Text(entry.text, style=palette.system)
     mark = Text(UNVERIFIED if entry.unverified else "", style=palette.error)
+    if message is not None and message.unreadable is not None:
+        return Text.assemble(mark, (message.text, palette.error))
     if message is not None and message.kind is Kind.ACTION:
         name = (message.sender, palette.nick(message.sender))
         return Text.assemble(mark, name, " ", message.text)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from textual.app import ComposeResult
 from textual.widget import Widget
 
+from pravechat.core.direct import label
 from pravechat.core.errors import PravechatError
 from pravechat.core.protocol import ChatMessage, Kind
 from pravechat.core.session import ChatSession, Connection, SessionStatus
@@ -53,12 +54,24 @@ class RoomPane(Widget):
     """
 
     def __init__(
-        self, room: str, user: str, connect: Connector, scrollback: int, keyring: KeyRing
+        self,
+        room: str,
+        user: str,
+        connect: Connector,
+        scrollback: int,
+        keyring: KeyRing,
+        members: tuple[str, ...] = (),
     ) -> None:
         super().__init__(id=f"pane-{room}")
         self.room = room
         self.user = user
         self._keyring = keyring
+        self.members = members
+        """A direct conversation's members (the user included); empty for a room."""
+        self.label = label(members, user) if members else f"#{room}"
+        """How the sidebar, the status bar and this log name it."""
+        self._first_lines: list[str] = []
+        """Lines to send once joined (/msg to a conversation not open yet)."""
         self._connect = connect
         self.chat_log = ChatLog(scrollback)
         self.session: ChatSession | None = None
@@ -149,7 +162,11 @@ class RoomPane(Widget):
         log = self.chat_log
         log.add((self._entry(message) for message in history), seen=True)
         log.older = session.has_older
-        self.local(EntryKind.INFO, f"you are in #{self.room} as {self.user}")
+        if self.members:
+            self.local(EntryKind.INFO, f"{self.label}: a private conversation, encrypted end to "
+                       f"end, with {', '.join(self.members)}")  # fmt: skip
+        else:
+            self.local(EntryKind.INFO, f"you are in #{self.room} as {self.user}")
         for notice in session.notices:
             self.local(EntryKind.ERROR, notice)
         if session.missed:
@@ -162,6 +179,9 @@ class RoomPane(Widget):
         self.post_message(NicksSeen([message.sender for message in history]))
         self.post_message(Entered(self.room))
         self.post_message(PaneChanged(self.room))
+        for line in self._first_lines:
+            self.submit(line, Kind.CHAT)
+        self._first_lines.clear()
 
     def on_delivered(self, event: Delivered) -> None:
         self._shown.set()
@@ -173,7 +193,8 @@ class RoomPane(Widget):
             self.chat_log.add(added, unread=unread)
             entries += added
             spoken = spoken or (not unread and not all(entry.own for entry in added))
-        called = [entry for entry in entries if entry.mention]
+        # In a direct conversation every line from someone else is for the user.
+        called = [e for e in entries if e.mention or (self.members and not e.own)]
         if called:
             self.post_message(Mentioned(self.room, called[-1]))
         elif spoken:
@@ -249,23 +270,30 @@ class RoomPane(Widget):
             messages = await session.load_older(OLDER_PAGE)
         except PravechatError as error:
             log.older_failed()
-            self.notify(f"older messages of #{self.room}: {error}", severity="error",
+            self.notify(f"older messages of {self.label}: {error}", severity="error",
                         markup=False)  # fmt: skip
             return
         entries = [self._entry(message) for message in messages]
         self.warn_key_changes()
         if not session.has_older:
-            entries.insert(0, Entry(EntryKind.INFO, f"the beginning of #{self.room}"))
+            entries.insert(0, Entry(EntryKind.INFO, f"the beginning of {self.label}"))
         log.prepend(entries, older=session.has_older)
         self.post_message(NicksSeen([message.sender for message in messages]))
 
     # --- sending -------------------------------------------------------------------------
 
+    def send_when_joined(self, text: str) -> None:
+        """Send ``text`` now, or as soon as the conversation is joined."""
+        if self.session is None:
+            self._first_lines.append(text)
+        else:
+            self.submit(text, Kind.CHAT)
+
     def submit(self, text: str, kind: Kind) -> bool:
         """Queue the line in the room's outbox (the screen never waits for Pravega); refuse,
         with a local error line, what could never be sent."""
         if self.session is None:
-            self.local(EntryKind.ERROR, f"not connected to #{self.room} yet: nothing was sent")
+            self.local(EntryKind.ERROR, f"not connected to {self.label} yet: nothing was sent")
             return False
         try:
             message = self.session.submit(text, kind)

@@ -1,6 +1,7 @@
 """Connect, then run the chat screen; the CLI calls this."""
 
 from pravechat.core.connect import connect
+from pravechat.core.direct import DirectChats
 from pravechat.core.errors import PravechatError
 from pravechat.core.identity import Identity
 from pravechat.core.keys import sync_keys
@@ -18,8 +19,10 @@ def build_app(
     """``app_class`` lets a benchmark or a test observe the real app from a subclass."""
     user = settings.user
     assert user is not None
-    identity = transport.signer = Identity.load_or_create(user)
+    identity = Identity.load_or_create(user)
     keyring = KeyRing.for_user(user, identity.key, transport.uri, transport.scope)
+    direct = DirectChats(transport, identity, keyring)
+    direct.attach()  # what is written is signed, and sealed in direct conversations
 
     async def connect(room: str) -> ChatSession:
         return await RoomSession.open(transport, user, room, settings.history)
@@ -37,6 +40,7 @@ def build_app(
         typing=settings.typing,
         keyring=keyring,
         sync_keys=lambda: sync_keys(transport, identity, keyring),
+        direct=direct,
     )
 
 

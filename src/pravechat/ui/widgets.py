@@ -57,7 +57,8 @@ class StatusBar(_Shown):
             return
         state_style = self._style("status--warning") if state.warning else Style(italic=True)
         parts: list[tuple[str, str | Style]] = [
-            (user, "bold"), ("  #", "dim"), (room, "bold"), ("  ", ""), (state, state_style)
+            (user, "bold"), ("  " + room[:1], "dim"), (room[1:], "bold"), ("  ", ""),
+            (state, state_style)
         ]  # fmt: skip
         if unread:
             arrow = " ↓ Ctrl+End" if below else ""
@@ -83,13 +84,13 @@ class RoomList(_Shown):
     COMPONENT_CLASSES: ClassVar[set[str]] = set(_COUNTS)
 
     def show(self, rooms: list[tuple[str, int, int]], current: str) -> None:
-        """``rooms``: name, unseen messages, unseen mentions."""
+        """``rooms``: label (``#lobby``, ``@bob``), unseen messages, unseen mentions."""
         if not self._changed(rooms, current):
             return
         lines = Text()
         for number, (name, unseen, mentions) in enumerate(rooms, start=1):
             style = "reverse bold" if name == current else ("bold" if unseen else "")
-            label = f"{number} #{name}"
+            label = f"{number} {name}"
             lines.append(label, style=style)
             if unseen and name != current:
                 lines.append(f" {unseen}", style=self._style("status--unread"))
