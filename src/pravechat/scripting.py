@@ -12,10 +12,11 @@ from typing import Annotated, NoReturn
 import typer
 
 from pravechat.core.connect import connect
+from pravechat.core.direct import DirectChats, parse_members
 from pravechat.core.errors import PravechatError
 from pravechat.core.identity import Identity
 from pravechat.core.keys import sync_keys
-from pravechat.core.names import normalize_room, validate_user
+from pravechat.core.names import conversation_id, normalize_room, public_room, validate_user
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI
 from pravechat.core.protocol import ChatMessage, Kind, dump_event, new_message
 from pravechat.core.settings import load_settings
@@ -56,6 +57,10 @@ def send(
     text: Annotated[list[str], typer.Argument(help="The message; `-` reads stdin, one per line.")],
     user: Annotated[str, typer.Option(envvar="PRAVECHAT_USER", help="Send as this user.")],
     room: Annotated[str, typer.Option(envvar="PRAVECHAT_ROOM", help="Room to send to.")] = "lobby",
+    to: Annotated[
+        str | None,
+        typer.Option(help="Send privately to NICK (or NICK,NICK: a group) instead of a room."),
+    ] = None,
     me: Annotated[bool, typer.Option("--me", help="Send as an action, like /me.")] = False,
     controller: ControllerOption = None,
     scope: ScopeOption = None,
@@ -65,21 +70,30 @@ def send(
     """Send a message; exits 0 once Pravega has acknowledged every message."""
     _sigterm_as_interrupt()
     kind = Kind.ACTION if me else Kind.CHAT
+    members = parse_members(validate_user(user), to) if to is not None else None
+    room = public_room(room)
+    if text != ["-"]:  # refused before connecting: nothing is created for a bad message
+        new_message(room, user, " ".join(text), kind)
+    transport = _connect(controller, scope, tls, ca_cert)
+    identity = Identity.load_or_create(user)
+    ring = KeyRing.for_user(user, identity.key, transport.uri, transport.scope)
+    direct = DirectChats(transport, identity, ring)
+    direct.attach()
+    asyncio.run(sync_keys(transport, identity, ring))
+    if members is not None:
+        room = asyncio.run(_conversation(direct, members))
     batches: Iterable[list[ChatMessage]]
     if text == ["-"]:
         batches = _stdin_batches(room, user, kind)
     else:
         batches = [[new_message(room, user, " ".join(text), kind)]]
-    transport = _connect(controller, scope, tls, ca_cert)
-    identity = transport.signer = Identity.load_or_create(user)
-    asyncio.run(
-        sync_keys(
-            transport,
-            identity,
-            KeyRing.for_user(user, identity.key, transport.uri, transport.scope),
-        )
-    )
     asyncio.run(_send_all(transport, room, batches))
+
+
+async def _conversation(direct: DirectChats, members: tuple[str, ...]) -> str:
+    """The conversation of ``members``, started (and announced) if new."""
+    await direct.read_inbox()
+    return await direct.start(members)
 
 
 def _stdin_batches(room: str, user: str, kind: Kind) -> Iterator[list[ChatMessage]]:
@@ -136,7 +150,13 @@ def format_line(message: ChatMessage, verified: bool = True) -> str:
 
 
 def history(
-    room: Annotated[str, typer.Argument(help="The room.")],
+    room: Annotated[str | None, typer.Argument(help="The room (not with --with).")] = None,
+    with_: Annotated[
+        str | None,
+        typer.Option(
+            "--with", help="The private conversation with NICK (or NICK,NICK); needs --user."
+        ),
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option(
@@ -156,15 +176,22 @@ def history(
     tls: TlsOption = False,
     ca_cert: CaCertOption = None,
 ) -> None:
-    """Print the room's retained messages, oldest first."""
+    """Print the room's (or conversation's) retained messages, oldest first."""
     _sigterm_as_interrupt()
-    room = normalize_room(room)
+    if (room is None) == (with_ is None):
+        raise PravechatError("name a room, or a conversation with --with NICK (not both)")
+    if with_ is not None and user is None:
+        raise PravechatError("--with needs --user: only a member can read a conversation")
     transport = _connect(controller, scope, tls, ca_cert)
-    if room not in asyncio.run(transport.list_rooms()):  # reading must not create it
-        raise PravechatError(
-            f"no room #{room} in scope {transport.scope}: `pravechat rooms` lists the rooms"
-        )
     ring = _key_ring(user, transport)
+    if with_ is not None and user is not None:
+        room = _open_conversation(transport, ring, user, with_)
+    else:
+        room = normalize_room(room or "")
+        if room not in asyncio.run(transport.list_rooms()):  # reading must not create it
+            raise PravechatError(
+                f"no room #{room} in scope {transport.scope}: `pravechat rooms` lists the rooms"
+            )
     asyncio.run(sync_keys(transport, None, ring))
     for message in asyncio.run(transport.history(room, limit)):
         verified = ring.judge(message).verified
@@ -174,6 +201,19 @@ def history(
             typer.echo(format_line(message, verified))
     for change in ring.take_changes():
         typer.echo(f"warning: {change.warning()}", err=True)
+
+
+def _open_conversation(transport: Transport, ring: KeyRing, user: str, others: str) -> str:
+    """The conversation's id, with the transport ready to decrypt it as ``user``."""
+    members = parse_members(validate_user(user), others)
+    room = conversation_id(members)
+    identity = Identity.load(user)
+    if identity is None:
+        raise PravechatError(f"no keys for {user} on this machine: they cannot be read here")
+    DirectChats(transport, identity, ring).attach()
+    if not transport.stream_exists(room):  # reading must not create it
+        raise PravechatError(f"no conversation of {', '.join(members)} in scope {transport.scope}")
+    return room
 
 
 def _key_ring(user: str | None, transport: Transport) -> KeyRing:

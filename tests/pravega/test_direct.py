@@ -3,6 +3,7 @@ once and in order, readable by their members alone."""
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from pravechat.core.names import conversation_id
 from pravechat.core.session import Delivery, RoomSession
 from pravechat.core.transport import Transport
 from pravechat.core.trust import KeyRing
+from tests.helpers import run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -114,8 +116,9 @@ async def test_a_group_of_three_and_a_forged_invitation(
     # A forger's invitations: unsigned, or naming a conversation its members do not make.
     raw = Transport.connect(pravega_uri, scope)
     writer = raw.client.writer(scope, "inbox-bob")
-    fake = {"v": 1, "kind": "conversation", "room": conversation_id(["bob", "mallory"]),
-            "members": ["bob", "mallory"], "sender": "mallory", "sent_at": "2026-11-27T10:00:00Z"}  # fmt: skip
+    pair = ["bob", "mallory"]
+    fake = {"v": 1, "kind": "conversation", "room": conversation_id(pair), "members": pair,
+            "sender": "mallory", "sent_at": "2026-11-27T10:00:00Z"}  # fmt: skip
     writer.write(json.dumps(fake).encode(), "inbox-bob")
     mallory = Identity.generate("mallory")
     wrong = mallory.sign({**fake, "room": room}, "inbox-bob")
@@ -134,3 +137,42 @@ def test_members_are_checked() -> None:
     ]:
         with pytest.raises(Exception, match=said):
             parse_members("tim", names)
+
+
+def test_send_to_and_history_with_from_the_command_line(pravega_uri: str, tmp_path: Path) -> None:
+    scope = f"dmcli-{uuid.uuid4().hex[:10]}"
+
+    def machine(name: str) -> dict[str, str]:
+        return dict(os.environ, XDG_STATE_HOME=str(tmp_path / name),
+                    PRAVECHAT_CONTROLLER=pravega_uri, PRAVECHAT_SCOPE=scope)  # fmt: skip
+
+    bob, alice, carol = machine("bob"), machine("alice"), machine("carol")
+    assert run_cli("send", "--user=bob", "bob is here", env=bob).returncode == 0
+    assert run_cli("send", "--user=carol", "carol too", env=carol).returncode == 0
+    sent = run_cli("send", "--user=alice", "--to=bob", "psst, bob", env=alice)
+    assert sent.returncode == 0, sent.stderr
+    lines = run_cli("send", "--user=alice", "--to=bob", "-", env=alice, stdin="one\ntwo\n")
+    assert lines.returncode == 0
+    read = run_cli("history", "--user=bob", "--with=alice", "--json", env=bob)
+    assert read.returncode == 0, read.stderr
+    events = [json.loads(line) for line in read.stdout.splitlines()]
+    assert [(e["sender"], e["text"], e["verified"]) for e in events] == [
+        ("alice", "psst, bob", True),
+        ("alice", "one", True),
+        ("alice", "two", True),
+    ]
+    assert run_cli("history", "--user=alice", "--with=bob", env=alice).stdout.endswith(
+        "<alice> two\n"
+    )
+    assert run_cli("rooms", env=alice).stdout == "lobby\n"  # a conversation is not a room
+    for args, env, said in [
+        (("history", "--user=carol", "--with=alice"), carol, "no conversation of alice, carol"),
+        (("history", "--with=alice"), bob, "--with needs --user"),
+        (("history", "lobby", "--with=alice", "--user=bob"), bob, "not both"),
+        (("send", "--user=alice", "--to=nobody", "x"), alice, "no published key for nobody"),
+        (("send", "--user=alice", "--to=alice", "x"), alice, "needs someone else"),
+        (("send", "--user=alice", "--room=dm-abc", "x"), alice, "are direct conversations"),
+    ]:
+        result = run_cli(*args, env=env)
+        assert result.returncode == 1 and said in result.stderr, (args, result.stderr)
+        assert len(result.stderr.splitlines()) == 1
