@@ -191,3 +191,31 @@ class FakePresence:
 
     async def close(self) -> None:
         self.closed = True
+
+
+class FakeDirect:
+    """Direct conversations without a server: the ids are the real ones, the inbox is fed by
+    the test. (tests/pravega/test_direct*.py prove them through Pravega.)"""
+
+    def __init__(self, user: str, refuse: str = "") -> None:
+        self.user = user
+        self.members: dict[str, tuple[str, ...]] = {}
+        self.inbox: list[tuple[str, tuple[str, ...]]] = []
+        self.refuse = refuse
+        """An error every start raises (a missing key, say)."""
+
+    async def start(self, members: tuple[str, ...]) -> str:
+        from pravechat.core.errors import PravechatError
+        from pravechat.core.names import conversation_id
+
+        if self.refuse:
+            raise PravechatError(self.refuse)
+        room = conversation_id(members)
+        self.members[room] = members
+        return room
+
+    async def read_inbox(self) -> list[tuple[str, tuple[str, ...]]]:
+        new, self.inbox = self.inbox, []
+        for room, members in new:
+            self.members[room] = members
+        return new

@@ -65,18 +65,26 @@ class Entry:
     """The message calls the user by name."""
     unverified: bool = False
     """Its sender could not be verified: unsigned, badly signed, or signed by another key."""
+    private: bool = False
+    """In a direct conversation, where every line from someone else counts as a mention
+    (without each sender's name lit up as one)."""
 
 
 UNVERIFIED = "(unverified) "
 """Before the text of a message whose sender could not be verified."""
 
 
-def message_entry(message: ChatMessage, user: str, verified: bool = True) -> Entry:
+def message_entry(
+    message: ChatMessage, user: str, verified: bool = True, private: bool = False
+) -> Entry:
     own = message.sender == user
-    called = not own and message.kind is not Kind.SYSTEM and mentions(message.text, user)
-    return Entry(
-        EntryKind.MESSAGE, message.text, message, own=own, mention=called, unverified=not verified
+    called = (
+        not own and message.kind is not Kind.SYSTEM and (private or mentions(message.text, user))
     )
+    return Entry(
+        EntryKind.MESSAGE, message.text, message, own=own, mention=called,
+        unverified=not verified, private=private,
+    )  # fmt: skip
 
 
 _BOLD = Style(bold=True)
@@ -94,7 +102,7 @@ def _prefix(entry: Entry, palette: Palette) -> Text:
     else:
         shown = message.sender if len(message.sender) <= NICK_WIDTH else message.sender[:11] + "…"
         style = palette.nick(message.sender) + (_BOLD if entry.own else Style())
-        if entry.mention:
+        if entry.mention and not entry.private:
             style += palette.mentioned
         nick = Text(shown.rjust(NICK_WIDTH), style=style)
     return Text.assemble((stamp, palette.time), " ", nick, " ")

@@ -120,7 +120,8 @@ class RoomPane(Widget):
         self.chat_log.add([Entry(kind, text)])
 
     def _entry(self, message: ChatMessage) -> Entry:
-        return message_entry(message, self.user, self._keyring.judge(message).verified)
+        verified = self._keyring.judge(message).verified
+        return message_entry(message, self.user, verified, private=bool(self.members))
 
     def warn_key_changes(self) -> None:
         """Say once, here, that a name shows another key than the one pinned for it."""
@@ -193,8 +194,7 @@ class RoomPane(Widget):
             self.chat_log.add(added, unread=unread)
             entries += added
             spoken = spoken or (not unread and not all(entry.own for entry in added))
-        # In a direct conversation every line from someone else is for the user.
-        called = [e for e in entries if e.mention or (self.members and not e.own)]
+        called = [entry for entry in entries if entry.mention]
         if called:
             self.post_message(Mentioned(self.room, called[-1]))
         elif spoken:
