@@ -26,6 +26,7 @@ FULL: dict[str, list[str]] = {
     "rooms": [],
     "presence": [],
     "durable": [],
+    "signing": [],
 }
 SMOKE: dict[str, list[str]] = {
     "delivery": ["--receivers", "1", "--phases", "20:10", "--start-delay", "4"],
@@ -35,6 +36,7 @@ SMOKE: dict[str, list[str]] = {
     "core_path": ["--messages", "50", "--latency", "20", "--interval", "0"],
     "rooms": ["--rooms", "2", "--history", "5"],
     "presence": ["--joins", "2", "--no-vanish", "--fakes", "200"],
+    "signing": ["--messages", "20"],
 }
 TITLES = {
     "delivery": "Delivery latency, Enter to screen",
@@ -45,6 +47,7 @@ TITLES = {
     "rooms": "Rooms followed at once",
     "presence": "Presence",
     "durable": "Durable local Pravega",
+    "signing": "Signatures and encryption per message",
 }
 
 

@@ -15,7 +15,7 @@ from pravechat.core.identity import Identity
 from pravechat.core.keys import sync_keys
 from pravechat.core.names import conversation_id
 from pravechat.core.session import Delivery, RoomSession
-from pravechat.core.transport import Transport
+from pravechat.core.transport import Transport, TransportError
 from pravechat.core.trust import KeyRing
 from tests.helpers import run_cli
 
@@ -176,3 +176,38 @@ def test_send_to_and_history_with_from_the_command_line(pravega_uri: str, tmp_pa
         result = run_cli(*args, env=env)
         assert result.returncode == 1 and said in result.stderr, (args, result.stderr)
         assert len(result.stderr.splitlines()) == 1
+
+
+async def test_hostile_invitations_and_strangers_in_a_conversation(
+    pravega_uri: str, scope: str, opened: list[RoomSession]
+) -> None:
+    """A signed invitation naming a bad member hides nothing after it; a line from someone
+    not in the conversation shows as such; presence refuses to name a conversation."""
+    alice = await _user(pravega_uri, scope, "alice")
+    bob = await _user(pravega_uri, scope, "bob")
+    mallory = await _user(pravega_uri, scope, "mallory")
+    raw = Transport.connect(pravega_uri, scope)
+    bad = {"v": 1, "kind": "conversation", "room": "dm-000000000000000000000000",
+           "members": ["bob", "not a name"], "sender": "mallory"}  # fmt: skip
+    event = mallory._identity.sign(bad, raw.place("inbox-bob"))
+    raw.client.writer(scope, "inbox-bob").write(json.dumps(event).encode(), "inbox-bob")
+    room = await alice.start(parse_members("alice", "bob"))
+    assert await bob.read_inbox() == [(room, ("alice", "bob"))]
+    # mallory knows both box keys (they are public) and writes into their conversation.
+    mallory.members[room] = ("alice", "bob", "mallory")
+    await mallory.sync()
+    intruder = await _open(mallory, room, opened)
+    await intruder.send("trust me, I am in")
+    await (await _open(alice, room, opened)).send("only us")
+    got = await _take(await _open(bob, room, opened), 2)
+    texts = {d.message.sender: d.message for d in got}
+    assert texts["alice"].text == "only us"
+    assert texts["mallory"].unreadable == "mallory is not in this conversation"
+    from pravechat.core.presence_session import PresenceSession
+
+    presence = await PresenceSession.open(alice._transport, "alice")
+    try:
+        with pytest.raises(TransportError, match="private conversation"):
+            await presence.enter(room)
+    finally:
+        await presence.close()

@@ -139,7 +139,7 @@ def test_crafted_events_through_the_server_leave_the_app_up(
                     f"{PRAVECHAT} --user tim --controller {pravega_uri} --scope {scope}; "
                     "echo EXITED $?", "Enter"], check=True)  # fmt: skip
     screen = wait_for_pane(tmux, "chat", "still here after all that")
-    assert "mallory red ALERT  title" in screen  # the escapes are gone, the words stay
+    assert "mallory (unverified) red ALERT  title" in screen  # escapes gone, words stay
     assert "[bold]not markup[/bold] evil" in screen  # literal, the override dropped
     for skipped in ("far future", "far past", "overflowing zone", "wrong version", "xxxxx"):
         assert skipped not in screen

@@ -112,3 +112,29 @@ async def test_what_msg_and_query_refuse() -> None:
         app.chat_input.value = "/msg bob hi"
         await pilot.press("enter")
         await _until(pilot, "none", lambda: "need a signing key" in _said(app))
+
+
+async def test_presence_never_names_a_conversation() -> None:
+    """Not on entering, not on presence coming back, not as an answer, not while typing."""
+    from pravechat.core.presence import Presence
+
+    direct, presence = FakeDirect("tim"), FakePresence()
+    chat = FakeChat("tim")
+
+    async def open_presence() -> FakePresence:
+        return presence
+
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, direct=direct,
+                       presence=open_presence, typing=True)  # fmt: skip
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        app.chat_input.value = "/query bob"
+        await pilot.press("enter")
+        await _until(pilot, "joined", lambda: app.rooms[BOB].session is not None)
+        presence.queue.put_nowait(Presence(user="mallory", room=BOB, ask=True))
+        presence.queue.put_nowait(Presence(user="alex", room="lobby", ask=True))
+        await _until(pilot, "lobby answered", lambda: "lobby" in presence.answered)
+        await pilot.press(*"typing away")
+        await pilot.pause(0.3)
+        assert BOB not in presence.entered and BOB not in presence.answered
+        assert presence.typed == [] and "mallory" not in app.roster.members(BOB)

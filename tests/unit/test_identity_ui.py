@@ -48,6 +48,7 @@ async def test_an_unsigned_message_is_marked_and_a_signed_one_is_not() -> None:
 async def test_a_changed_key_is_said_once_and_trust_accepts_it() -> None:
     chat = FakeChat("tim")
     ring = KeyRing()
+    ring.learn([("alex", identity("alex").key)])  # as the keys stream published it
     app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, keyring=ring)
     impostor = Identity.generate("alex")
     async with app.run_test(size=(160, 30)) as pilot:
@@ -72,7 +73,8 @@ async def test_a_changed_key_is_said_once_and_trust_accepts_it() -> None:
         assert lines[-1].rstrip().endswith("alex after trusting")
         for line, answer in [
             ("/trust alex", "is already trusted"),
-            ("/trust nobody", "no key seen for nobody yet"),
+            ("/trust nobody", "first /verify nobody, and compare what it shows"),
+            ("/trust tim", "your own key is yours"),
             ("/verify nobody", "no key seen for nobody yet"),
             ("/verify", "your key: none yet"),
         ]:
@@ -97,7 +99,7 @@ async def test_presence_signed_by_another_key_is_ignored() -> None:
     app, _chat, presence = presence_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        app.keyring.see("maria", identity("maria").key)
+        app.keyring.learn([("maria", identity("maria").key)])
         fields = {"v": 1, "user": "maria", "room": "lobby", "state": "here"}
         forged = decode_presence(dump_event(identity("mallory").sign(fields, "presence")).encode())
         assert forged is not None

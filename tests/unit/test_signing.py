@@ -88,11 +88,13 @@ def test_any_text_signs_and_verifies(text: str) -> None:
 
 def test_trust_on_first_use_then_a_changed_key_is_reported_once(tmp_path: Path) -> None:
     ring = KeyRing(tmp_path / "pins.json")
-    first, second = signed(unsigned_message("bob", "hi")), None
-    assert ring.judge(first) is Verdict.VERIFIED  # bob is pinned now
+    first = signed(unsigned_message("bob", "hi"))
+    assert ring.judge(first) is Verdict.UNKNOWN  # a message alone pins nothing
+    assert ring.unknown == {"bob"}
+    ring.learn([("bob", identity("bob").key)])  # the keys stream's first key for bob
+    assert ring.judge(first) is Verdict.VERIFIED and not ring.unknown
     other = Identity.generate("bob")
-    stream = "room-lobby"
-    second = _read(other.sign(unsigned_message("bob", "new key").wire_fields(), stream))
+    second = _read(other.sign(unsigned_message("bob", "new key").wire_fields(), "room-lobby"))
     assert ring.judge(second) is Verdict.OTHER_KEY
     assert ring.judge(second) is Verdict.OTHER_KEY
     [change] = ring.take_changes()
@@ -100,13 +102,23 @@ def test_trust_on_first_use_then_a_changed_key_is_reported_once(tmp_path: Path) 
     assert fingerprint(other.key) in change.warning() and "/trust bob" in change.warning()
     assert ring.take_changes() == []  # said once
     assert "now shows" in describe_key(ring, "bob")
-    # Pins outlive the process; /trust moves the pin to the newest key.
+    # A later key on the stream is a change, not a pin; pins outlive the process.
+    ring.learn([("bob", identity("bob").key), ("bob", other.key)])
+    assert ring.take_changes() == []  # the same change: already said
     again = KeyRing(tmp_path / "pins.json")
     assert again.pinned("bob") == first.key
-    again.see("bob", other.key)
-    assert again.trust("bob") == other.key
+    again.trust("bob", other.key)
     assert KeyRing(tmp_path / "pins.json").judge(second) is Verdict.VERIFIED
     assert stat.S_IMODE((tmp_path / "pins.json").stat().st_mode) == 0o600
+
+
+def test_only_the_latest_published_key_is_compared_with_the_pin() -> None:
+    """After /trust of bob's new key, his old key event on the stream is no warning."""
+    ring, old, new = KeyRing(), identity("bob").key, Identity.generate("bob").key
+    ring.learn([("bob", old)])
+    ring.trust("bob", new)
+    ring.learn([("bob", old), ("bob", new)])
+    assert ring.take_changes() == []
 
 
 def test_unsigned_and_badly_signed_messages_are_not_verified() -> None:
@@ -117,11 +129,15 @@ def test_unsigned_and_badly_signed_messages_are_not_verified() -> None:
     assert ring.pinned("alice") is None  # a bad signature pins nothing
 
 
-def test_a_name_of_your_own_is_your_key_whatever_was_pinned(tmp_path: Path) -> None:
+def test_a_name_of_your_own_is_your_key_and_another_key_for_it_is_said(tmp_path: Path) -> None:
     path = tmp_path / "pins.json"
-    KeyRing(path).see("tim", identity("mallory").key)
+    KeyRing(path).learn([("tim", identity("mallory").key)])
     tim = Identity.generate("tim")
-    assert KeyRing(path, own=("tim", tim.key)).pinned("tim") == tim.key
+    ring = KeyRing(path, own=("tim", tim.key))
+    assert ring.pinned("tim") == tim.key
+    ring.learn([("tim", tim.key), ("tim", identity("mallory").key)])
+    [change] = ring.take_changes()
+    assert change.own and "someone published another key for your name tim" in change.warning()
 
 
 def test_keys_are_made_once_kept_private_and_moved_by_export(
@@ -170,3 +186,15 @@ def test_verify_and_trust_commands() -> None:
     )
     assert parse("/trust", "tim").action is Action.ERROR
     assert parse("/verify no/such", "tim").action is Action.ERROR
+
+
+def test_a_key_event_with_an_unusable_box_key_is_ignored() -> None:
+    from pravechat.core.keys import decode_key_event
+
+    fields = {"v": 1, "kind": "key", "user": "alice", "at": "2026-11-27T10:00:00.000Z"}
+    good = dump_event(ALICE.sign({**fields, "box": ALICE.box_key}, "s/keys")).encode()
+    assert decode_key_event(good, "s/keys") is not None
+    assert decode_key_event(good, "other/keys") is None  # replayed from another scope
+    for box in ["AAAA", "not base64", "A" * 43 + "=", 7]:  # "A"*43+"=": the zero point
+        bad = dump_event(ALICE.sign({**fields, "box": box}, "s/keys")).encode()
+        assert decode_key_event(bad, "s/keys") is None, box

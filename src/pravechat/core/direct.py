@@ -7,10 +7,8 @@ is opened with the user's own. A conversation is then read and written as any ro
 (:class:`~pravechat.core.session.RoomSession`).
 """
 
-import contextlib
 import json
-from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -18,7 +16,7 @@ from pravechat.core.blocking import off_loop
 from pravechat.core.errors import PravechatError
 from pravechat.core.frames import frames_ending_at
 from pravechat.core.identity import Identity
-from pravechat.core.keys import Directory, read_key_events
+from pravechat.core.keys import Directory, sync_keys
 from pravechat.core.names import (
     MAX_MEMBERS,
     USER_PATTERN,
@@ -26,7 +24,7 @@ from pravechat.core.names import (
     inbox_stream,
     validate_user,
 )
-from pravechat.core.protocol import MAX_TEXT_LENGTH, ChatMessage, dump_event
+from pravechat.core.protocol import MAX_TEXT_LENGTH, ChatMessage, dump_event, wire_time
 from pravechat.core.sanitize import sanitize_text
 from pravechat.core.sealing import SealError, open_sealed, seal
 from pravechat.core.signing import signature_valid
@@ -34,6 +32,7 @@ from pravechat.core.transport import HISTORY_MAX_WINDOW, Transport, TransportErr
 from pravechat.core.trust import KeyRing
 
 INVITATION_BYTES = 4096
+UserName = Annotated[str, Field(pattern=USER_PATTERN.pattern.join("^$"))]
 
 
 class Invitation(BaseModel):
@@ -44,8 +43,8 @@ class Invitation(BaseModel):
     v: Literal[1] = 1
     kind: Literal["conversation"] = "conversation"
     room: str = Field(max_length=40)
-    members: list[str] = Field(min_length=2, max_length=MAX_MEMBERS)
-    sender: str = Field(pattern=USER_PATTERN.pattern.join("^$"))
+    members: list[UserName] = Field(min_length=2, max_length=MAX_MEMBERS)
+    sender: UserName
     key: str = Field(max_length=100)
 
 
@@ -68,7 +67,8 @@ def label(members: tuple[str, ...], user: str) -> str:
 
 
 class DirectChats:
-    """One user's direct conversations, and the sealing of what they write to them."""
+    """One user's direct conversations, and the sealing of what they write to them. Used
+    from the event loop (its blocking reads run off it)."""
 
     def __init__(self, transport: Transport, identity: Identity, ring: KeyRing) -> None:
         self._transport = transport
@@ -77,96 +77,101 @@ class DirectChats:
         self.user = identity.user
         self.members: dict[str, tuple[str, ...]] = {}
         """Each known conversation's members, by id."""
-        self._directory = Directory()
+        self._directory = Directory([], ring, identity)
         self._inbox_read = 0
         """Where the next unread invitation of the inbox starts."""
 
     def attach(self) -> None:
-        """From now on the transport seals and opens direct messages with these keys."""
+        """From now on the transport signs with these keys, and seals and opens direct
+        messages."""
         self._transport.signer = self._identity
         self._transport.sealer = self
+
+    async def sync(self) -> None:
+        """Publish the user's keys if needed, and read everyone's again."""
+        self._directory = await sync_keys(self._transport, self._identity, self._ring)
 
     # --- starting and learning conversations ---------------------------------------------
 
     async def start(self, members: tuple[str, ...]) -> str:
         """The conversation of ``members``, announced to each of them the first time."""
         room = conversation_id(members)
-        await self._need_keys(members)
+        if self.missing_keys(members):
+            await self.sync()
+        if missing := self.missing_keys(members):
+            raise PravechatError(_no_key(missing))
         if room not in self.members:
             await off_loop(self._announce, room, members)
             self.members[room] = members
         return room
 
+    def missing_keys(self, members: tuple[str, ...]) -> list[str]:
+        return [member for member in members if member not in self._directory.box_keys]
+
+    def problem(self, room: str) -> str | None:
+        """Why a line cannot be sent to ``room`` now, or None."""
+        members = self.members.get(room)
+        if members is None:
+            return "this conversation's members are not known yet"
+        missing = self.missing_keys(members)
+        return _no_key(missing) if missing else None
+
     def _announce(self, room: str, members: tuple[str, ...]) -> None:
         """Create the conversation's stream, then tell each member. Blocking."""
         self._transport.create_stream(room)
-        sent_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        sent_at = wire_time()
         for member in members:
             stream = self._transport.ensure_stream(inbox_stream(member))
             fields = {"v": 1, "kind": "conversation", "room": room, "members": list(members),
                       "sender": self.user, "sent_at": sent_at}  # fmt: skip
-            event = dump_event(self._identity.sign(fields, stream)).encode()
+            event = self._identity.sign(fields, self._transport.place(stream))
             with binding(f"telling {member} of the conversation"):
-                self._transport.client.writer(self._transport.scope, stream).write(event, stream)
-
-    def _learn_keys(self) -> None:
-        """Read the keys stream again: the box keys of everyone pinned. Blocking."""
-        directory = Directory()
-        directory.learn(read_key_events(self._transport), self._ring)
-        directory.box_keys[self.user] = self._identity.box_key
-        self._directory = directory
-
-    async def _need_keys(self, members: tuple[str, ...]) -> None:
-        """Every member's box key, from the keys stream read again if one is missing."""
-        missing = [m for m in members if m not in self._directory.box_keys]
-        if missing:
-            await off_loop(self._learn_keys)
-            missing = [m for m in members if m not in self._directory.box_keys]
-        if missing:
-            raise PravechatError(
-                f"no published key for {', '.join(missing)}: they must start pravechat 0.4 "
-                "or later once (or their key changed: /verify, then /trust)"
-            )
+                writer = self._transport.client.writer(self._transport.scope, stream)
+                writer.write(dump_event(event).encode(), stream)
 
     async def read_inbox(self) -> list[tuple[str, tuple[str, ...]]]:
         """Conversations announced since the last call (all of them the first time), each
         once: (id, members)."""
-        found = await off_loop(self._read_inbox)
+        raw = await off_loop(self._read_inbox)
         new = []
-        for invitation in found:
-            members = tuple(sorted(set(invitation.members)))
-            if invitation.room not in self.members:
+        for data in raw:
+            invitation = self._invitation(data)
+            if invitation is not None and invitation.room not in self.members:
+                members = tuple(sorted(set(invitation.members)))
                 self.members[invitation.room] = members
                 new.append((invitation.room, members))
-        if new:
-            with contextlib.suppress(PravechatError):  # sending says so, if still missing
-                await self._need_keys(tuple({m for _, members in new for m in members}))
+        if new and any(self.missing_keys(members) for _, members in new):
+            await self.sync()  # someone who wrote to us is newer than our last read
         return new
 
-    def _read_inbox(self) -> list[Invitation]:
-        """Valid invitations from where the last read stopped. Blocking."""
-        stream = self._transport.ensure_stream(inbox_stream(self.user))
-        head, tail = self._transport.bounds(stream)
-        start = max(head, self._inbox_read, tail - HISTORY_MAX_WINDOW)
-        if tail <= start:
-            return []
-        with binding("reading your inbox"):
-            data = self._transport.client.read_bytes(self._transport.scope, stream, start, tail)
-        at_event = start in (head, self._inbox_read)
+    def _read_inbox(self) -> list[bytes]:
+        """The inbox's events from where the last read stopped. Blocking."""
+        stream = inbox_stream(self.user)
+        try:
+            self._transport.ensure_stream(stream)
+            head, tail = self._transport.bounds(stream)
+            if tail < self._inbox_read:  # a restarted in-memory server: a new inbox
+                self._inbox_read = 0
+            if tail == self._inbox_read:
+                return []
+            resume = self._inbox_read > head
+            start = self._inbox_read if resume else max(head, tail - HISTORY_MAX_WINDOW)
+            with binding("reading your inbox"):
+                data = self._transport.client.read_bytes(self._transport.scope, stream, start, tail)
+        except TransportError:
+            self._transport.forget(stream)
+            raise
+        at_event = resume or start == head
         frames = frames_ending_at(data, start, at_event, INVITATION_BYTES) or []
         self._inbox_read = tail
-        return [
-            invitation
-            for frame in frames
-            if frame.data is not None
-            and (invitation := self._invitation(frame.data, stream)) is not None
-        ]
+        return [frame.data for frame in frames[0 if at_event else 1 :] if frame.data is not None]
 
-    def _invitation(self, data: bytes, stream: str) -> Invitation | None:
+    def _invitation(self, data: bytes) -> Invitation | None:
         """A genuine invitation for this user, or None (forged, altered, or not for them)."""
+        where = self._transport.place(inbox_stream(self.user))
         try:
             raw: Any = json.loads(data)
-            if not isinstance(raw, dict) or not signature_valid(raw, stream):
+            if not isinstance(raw, dict) or not signature_valid(raw, where):
                 return None
             invitation = Invitation.model_validate(raw)
         except (ValidationError, ValueError, RecursionError):
@@ -176,7 +181,7 @@ class DirectChats:
             invitation.sender not in members
             or self.user not in members
             or conversation_id(members) != invitation.room
-            or not self._ring.see(invitation.sender, invitation.key)
+            or not self._ring.accepts(invitation.sender, invitation.key)
         ):
             return None
         return invitation
@@ -184,18 +189,18 @@ class DirectChats:
     # --- the transport's sealer ------------------------------------------------------------
 
     def seal(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """``fields`` of a message to a direct conversation, its text sealed to the members."""
+        """``fields`` of a message to a direct conversation, its text sealed to the members.
+        Raises TransportError (the session keeps the line) when that cannot be done now."""
         room = fields["room"]
-        members = self.members.get(room)
-        if members is None:
-            raise TransportError(f"cannot encrypt to {room}: its members are not known")
-        if any(member not in self._directory.box_keys for member in members):
-            self._learn_keys()  # rare: a conversation someone else started, keys new since
-        missing = [member for member in members if member not in self._directory.box_keys]
-        if missing:  # a TransportError: the session keeps the line and tries again
-            raise TransportError(f"cannot encrypt: no published key for {', '.join(missing)}")
+        problem = self.problem(room)
+        if problem is not None:
+            raise TransportError(f"cannot encrypt: {problem}")
+        members = self.members[room]
         keys = {member: self._directory.box_keys[member] for member in members}
-        sealed = seal(fields["text"], fields["id"], room, fields["sender"], keys)
+        try:
+            sealed = seal(fields["text"], fields["id"], room, fields["sender"], keys)
+        except ValueError as error:  # checked when published: cannot happen, unless it does
+            raise TransportError(f"cannot encrypt: {error}") from None
         return {**fields, "text": "", "sealed": sealed}
 
     def open(self, message: ChatMessage, stream: str) -> ChatMessage:
@@ -204,27 +209,28 @@ class DirectChats:
         try:
             if message.room != stream:
                 raise SealError("it names another conversation")
+            members = self.members.get(stream)
+            if members is not None and message.sender not in members:
+                raise SealError(f"{message.sender} is not in this conversation")
             if message.sealed is None:
                 raise SealError("it was not encrypted")
             text = sanitize_text(
-                open_sealed(
-                    message.sealed,
-                    message.id,
-                    message.room,
-                    message.sender,
-                    self.user,
-                    self._identity.box,
-                )
-            )
+                open_sealed(message.sealed, message.id, message.room, message.sender,
+                            self.user, self._identity.box)
+            )  # fmt: skip
             if len(text) > MAX_TEXT_LENGTH:
                 raise SealError("too long")
         except SealError as why:
             reason = str(why)
             return message.model_copy(
-                update={
-                    "text": f"(a private message that cannot be read: {reason})",
-                    "sealed": None,
-                    "unreadable": reason,
-                }
-            )
+                update={"text": f"(a private message that cannot be read: {reason})",
+                        "sealed": None, "unreadable": reason}
+            )  # fmt: skip
         return message.model_copy(update={"text": text, "sealed": None})
+
+
+def _no_key(missing: list[str]) -> str:
+    return (
+        f"no published key for {', '.join(missing)}: they must start pravechat 0.4 or later "
+        "once (or their key changed: /verify, then /trust)"
+    )

@@ -46,11 +46,12 @@ class Identity:
     def fingerprint(self) -> str:
         return fingerprint(self.key)
 
-    def sign(self, fields: dict[str, Any], stream: str) -> dict[str, Any]:
-        """``fields`` with ``key`` and ``sig`` added, signed as written to ``stream``."""
+    def sign(self, fields: dict[str, Any], where: str) -> dict[str, Any]:
+        """``fields`` with ``key`` and ``sig`` added, signed as written ``where``
+        (``scope/stream``: signing.place)."""
         signed = {name: value for name, value in fields.items() if name != "sig"}
         signed["key"] = self.key
-        signed["sig"] = encode_key(self.signing.sign(signed_bytes(stream, signed)))
+        signed["sig"] = encode_key(self.signing.sign(signed_bytes(where, signed)))
         return signed
 
     def export(self) -> str:

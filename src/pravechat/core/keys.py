@@ -1,26 +1,39 @@
 """The scope's ``keys`` stream: every user's public keys, signed (docs/protocol.md).
 
-A client publishes its user's keys when it starts, unless the stream already holds them as that
-user's latest, and reads the whole stream to pin the keys of names it has not seen before.
+A client publishes its user's keys before it writes anything, unless the stream's latest key
+event of that user already holds them, and reads the stream to pin the keys of the names it
+has not seen before (:class:`~pravechat.core.trust.KeyRing`).
 """
 
 import json
-from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pravechat.core.blocking import off_loop
 from pravechat.core.frames import frames_ending_at
 from pravechat.core.identity import Identity
 from pravechat.core.names import USER_PATTERN
-from pravechat.core.signing import signature_valid
-from pravechat.core.transport import HISTORY_MAX_WINDOW, Transport, binding
+from pravechat.core.protocol import dump_event, wire_time
+from pravechat.core.signing import KEY_BYTES, decode_b64, signature_valid
+from pravechat.core.transport import HISTORY_MAX_WINDOW, Transport, TransportError, binding
 from pravechat.core.trust import KeyRing
 
 KEYS_STREAM = "keys"
 KEY_EVENT_BYTES = 4096
 """Larger events of the keys stream are not key events: skipped unread."""
+_PROBE = X25519PrivateKey.generate()
+
+
+def usable_box_key(value: str) -> str:
+    """A box key a message can be encrypted to: 32 bytes of a point that is not of low order
+    (their shared secret would be zero, and ``cryptography`` refuses it)."""
+    raw = decode_b64(value, KEY_BYTES)
+    if raw is None:
+        raise ValueError("not a 32-byte key")
+    _PROBE.exchange(X25519PublicKey.from_public_bytes(raw))  # raises for a low-order point
+    return value
 
 
 class KeyEvent(BaseModel):
@@ -31,35 +44,52 @@ class KeyEvent(BaseModel):
     user: str = Field(pattern=USER_PATTERN.pattern.join("^$"))
     key: str = Field(max_length=100)
     box: str = Field(max_length=100)
-    at: str = Field(max_length=40)
+
+    @field_validator("box")
+    @classmethod
+    def _usable(cls, value: str) -> str:
+        return usable_box_key(value)
 
 
-def decode_key_event(data: bytes) -> KeyEvent | None:
+def decode_key_event(data: bytes, where: str) -> KeyEvent | None:
     """A key event whose signature holds under its own key, or None (never raises)."""
     if len(data) > KEY_EVENT_BYTES:
         return None
     try:
         raw: Any = json.loads(data)
-        if not isinstance(raw, dict) or not signature_valid(raw, KEYS_STREAM):
+        if not isinstance(raw, dict) or not signature_valid(raw, where):
             return None
         return KeyEvent.model_validate(raw)
     except (ValidationError, ValueError, RecursionError):
         return None
 
 
+def read_signed_events(transport: Transport, stream: str, largest: int) -> list[bytes]:
+    """The events of a small stream of signed records (keys, an inbox), oldest first: its last
+    12 MiB, whose first event is dropped unless it starts at the head (its start was found by
+    chaining: it could be a false one). Blocking."""
+    try:
+        transport.ensure_stream(stream)
+        head, tail = transport.bounds(stream)
+        start = max(head, tail - HISTORY_MAX_WINDOW)
+        with binding(f"reading {stream}"):
+            data = transport.client.read_bytes(transport.scope, stream, start, tail)
+    except TransportError:
+        transport.forget(stream)  # a restarted in-memory server lost it: create it next time
+        raise
+    frames = frames_ending_at(data, start, start == head, largest) or []
+    if start != head:
+        frames = frames[1:]
+    return [frame.data for frame in frames if frame.data is not None]
+
+
 def read_key_events(transport: Transport) -> list[KeyEvent]:
-    """The valid key events of the scope, oldest first (the last 12 MiB of them). Blocking."""
-    stream = transport.ensure_stream(KEYS_STREAM)
-    head, tail = transport.bounds(stream)
-    start = max(head, tail - HISTORY_MAX_WINDOW)
-    with binding("reading the keys stream"):
-        data = transport.client.read_bytes(transport.scope, stream, start, tail)
-    frames = frames_ending_at(data, start, start == head, KEY_EVENT_BYTES) or []
-    return [
-        event
-        for frame in frames
-        if frame.data is not None and (event := decode_key_event(frame.data)) is not None
-    ]
+    """The valid key events of the scope, oldest first. Blocking."""
+    where = transport.place(KEYS_STREAM)
+    events = (decode_key_event(data, where) for data in read_signed_events(
+        transport, KEYS_STREAM, KEY_EVENT_BYTES
+    ))  # fmt: skip
+    return [event for event in events if event is not None]
 
 
 def publish_keys(transport: Transport, identity: Identity, known: list[KeyEvent]) -> bool:
@@ -67,40 +97,40 @@ def publish_keys(transport: Transport, identity: Identity, known: list[KeyEvent]
     own = [event for event in known if event.user == identity.user]
     if own and (own[-1].key, own[-1].box) == (identity.key, identity.box_key):
         return False
-    at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    fields = {"v": 1, "kind": "key", "user": identity.user, "box": identity.box_key, "at": at}
-    signed = identity.sign(fields, KEYS_STREAM)
-    stream = transport.ensure_stream(KEYS_STREAM)
+    fields = {"v": 1, "kind": "key", "user": identity.user, "box": identity.box_key,
+              "at": wire_time()}  # fmt: skip
+    signed = identity.sign(fields, transport.place(KEYS_STREAM))
     with binding("publishing your keys"):
-        writer = transport.client.writer(transport.scope, stream)
-        writer.write(json.dumps(signed, separators=(",", ":")).encode(), KEYS_STREAM)
+        writer = transport.client.writer(transport.scope, transport.ensure_stream(KEYS_STREAM))
+        writer.write(dump_event(signed).encode(), KEYS_STREAM)
     return True
 
 
 class Directory:
-    """The box keys of users whose published keys match their pins: whom a direct message
+    """The box keys of users whose published keys are their pinned ones: whom a direct message
     can be encrypted to."""
 
-    def __init__(self) -> None:
+    def __init__(self, events: list[KeyEvent], ring: KeyRing, own: Identity | None) -> None:
         self.box_keys: dict[str, str] = {}
-
-    def learn(self, events: list[KeyEvent], ring: KeyRing) -> None:
         for event in events:
-            if ring.see(event.user, event.key):
+            if ring.pinned(event.user) == event.key:
                 self.box_keys[event.user] = event.box
+        if own is not None:
+            self.box_keys[own.user] = own.box_key
 
 
-async def sync_keys(transport: Transport, identity: Identity | None, ring: KeyRing) -> Directory:
-    """Publish the user's keys if needed, pin the names first seen, and learn the box keys."""
+async def sync_keys(
+    transport: Transport, identity: Identity | None, ring: KeyRing, publish: bool = True
+) -> Directory:
+    """Publish the user's keys if needed, pin the names first seen, and learn the box keys.
+    The reading is done off the event loop, the learning on it."""
 
-    def sync() -> list[KeyEvent]:
+    def read() -> list[KeyEvent]:
         events = read_key_events(transport)
-        if identity is not None:
-            publish_keys(transport, identity, events)
+        if identity is not None and publish and publish_keys(transport, identity, events):
+            events = read_key_events(transport)
         return events
 
-    directory = Directory()
-    directory.learn(await off_loop(sync), ring)
-    if identity is not None:
-        directory.box_keys[identity.user] = identity.box_key
-    return directory
+    events = await off_loop(read)
+    ring.learn((event.user, event.key) for event in events)
+    return Directory(events, ring, identity)

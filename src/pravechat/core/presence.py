@@ -60,15 +60,16 @@ def elsewhere(event: Presence, user: str, client: str) -> bool:
     return event.user == user and event.client != client
 
 
-def decode_presence(data: bytes) -> Presence | None:
-    """A presence event, or None for anything else (never raises)."""
+def decode_presence(data: bytes, where: str = PRESENCE_STREAM) -> Presence | None:
+    """A presence event read ``where`` (``scope/presence``), or None for anything else
+    (never raises)."""
     if len(data) > 4096:
         return None
     try:
         raw: Any = json.loads(data)
         if not isinstance(raw, dict):
             return None
-        raw["signature_valid"] = "sig" in raw and signature_valid(raw, PRESENCE_STREAM)
+        raw["signature_valid"] = "sig" in raw and signature_valid(raw, where)
         return Presence.model_validate(raw)
     except (ValidationError, ValueError, RecursionError):
         return None

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pravechat import _pravega
 from pravechat.core.blocking import off_loop
+from pravechat.core.names import is_direct
 from pravechat.core.presence import (
     HEARTBEAT,
     PRESENCE_RETENTION_MS,
@@ -69,6 +70,7 @@ class PresenceSession:
         typing: bool = False,
         ask: bool = False,
     ) -> None:
+        _refuse_private(room)
         event = Presence(
             user=self.user, room=room, state=state, typing=typing, ask=ask, client=self.client
         )
@@ -78,6 +80,7 @@ class PresenceSession:
 
     async def enter(self, room: str) -> None:
         """Say so, asking who is there: they answer at once (see docs/protocol.md)."""
+        _refuse_private(room)
         self.rooms.add(room)
         await self.announce(room, ask=True)
 
@@ -114,3 +117,10 @@ class PresenceSession:
                 for room in sorted(self.rooms):
                     await self.announce(room, "left")
         await self._reader.stop()
+
+
+def _refuse_private(room: str) -> None:
+    """The presence stream is the whole scope's: naming a conversation there would tell
+    everyone who talks with whom."""
+    if is_direct(room):
+        raise TransportError(f"{room} is a private conversation: no presence there")

@@ -111,12 +111,18 @@ class ChatMessage(BaseModel):
     def wire_fields(self) -> dict[str, Any]:
         """The event's fields as written to Pravega (no signature fields when unsigned)."""
         data = self.model_dump(mode="json", exclude_none=True)
-        data["sent_at"] = self.sent_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        data["sent_at"] = wire_time(self.sent_at)
         return data
 
     def to_json(self) -> str:
         """The event as written to Pravega: compact UTF-8 JSON, fields in a stable order."""
         return dump_event(self.wire_fields())
+
+
+def wire_time(when: datetime | None = None) -> str:
+    """A time as events carry it: UTC, milliseconds, ``Z`` (now by default)."""
+    when = when or datetime.now(UTC)
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def dump_event(fields: dict[str, Any]) -> str:
@@ -162,9 +168,9 @@ def oversized(size: int) -> Skipped:
     return Skipped(reason=SkipReason.OVERSIZED, detail=f"{size} bytes")
 
 
-def decode_event(data: bytes, stream: str | None = None) -> ChatMessage | Skipped:
-    """Decode one event read from ``stream``, checking its signature; never raises.
-    Without a stream (our own outbox) no signature is checked."""
+def decode_event(data: bytes, where: str | None = None) -> ChatMessage | Skipped:
+    """Decode one event read ``where`` (``scope/stream``), checking its signature; never
+    raises. Without a place (our own outbox) no signature is checked."""
     if len(data) > MAX_EVENT_BYTES:
         return oversized(len(data))
     try:
@@ -180,7 +186,7 @@ def decode_event(data: bytes, stream: str | None = None) -> ChatMessage | Skippe
     version = raw.get("v")
     if type(version) is not int or version != PROTOCOL_VERSION:  # true and 1.0 are not 1
         return Skipped(reason=SkipReason.UNKNOWN_VERSION, detail=repr(raw.get("v"))[:20])
-    checked = "sig" in raw and stream is not None and signature_valid(raw, stream)
+    checked = "sig" in raw and where is not None and signature_valid(raw, where)
     raw = {**raw, "signature_valid": checked, "unreadable": None}  # never from the wire
     try:
         return ChatMessage.model_validate(raw)

@@ -331,6 +331,7 @@ class RoomReader:
         """Pass on presence events from now on, through a temporary reader group."""
         transport = self.transport
         group_name = f"tmp-{uuid.uuid4().hex}"
+        where = transport.place(PRESENCE_STREAM)
 
         def open_group() -> _pravega.Group:
             stream = transport.ensure_stream(PRESENCE_STREAM, PRESENCE_RETENTION_MS)
@@ -351,7 +352,7 @@ class RoomReader:
                 for n, (_, data) in enumerate(raw, 1):
                     if n % DECODED_PER_TURN == 0:
                         await asyncio.sleep(0)  # a flood must not hold the keys back
-                    if (presence := decode_presence(data)) is not None:
+                    if (presence := decode_presence(data, where)) is not None:
                         await self._put(PresenceSeen(presence))
         finally:
             with contextlib.suppress(TransportError), binding("deleting the presence group"):

@@ -1,7 +1,8 @@
 """Ed25519 signatures over events: what is signed, and checking it (docs/protocol.md).
 
-A signature covers every field but ``sig`` and the name of the stream the event is written to,
-so a signed event can be neither altered nor replayed into another stream. Checking never
+A signature covers every field but ``sig`` and the place the event is written to (its scope
+and stream: :func:`place`), so a signed event can be neither altered nor replayed into another
+stream or scope. Checking never
 raises: remote events are untrusted.
 """
 
@@ -27,9 +28,14 @@ def canonical(fields: dict[str, Any]) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def signed_bytes(stream: str, fields: dict[str, Any]) -> bytes:
+def place(scope: str, stream: str) -> str:
+    """Where an event is written, as its signature covers it: ``scope/stream``."""
+    return f"{scope}/{stream}"
+
+
+def signed_bytes(where: str, fields: dict[str, Any]) -> bytes:
     unsigned = {name: value for name, value in fields.items() if name != "sig"}
-    return DOMAIN + stream.encode() + b"\n" + canonical(unsigned)
+    return DOMAIN + where.encode() + b"\n" + canonical(unsigned)
 
 
 def encode_key(raw: bytes) -> str:
@@ -53,15 +59,15 @@ def fingerprint(key: str) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode().rstrip("=")
 
 
-def signature_valid(raw: dict[str, Any], stream: str) -> bool:
-    """Whether ``raw`` (a decoded JSON object) is signed, under its own ``key``, as written to
-    ``stream``. Whose key that is, is the reader's trust to judge (:mod:`pravechat.core.trust`)."""
+def signature_valid(raw: dict[str, Any], where: str) -> bool:
+    """Whether ``raw`` (a decoded JSON object) is signed, under its own ``key``, as written
+    ``where`` (:func:`place`). Whose key that is, the reader's key ring judges."""
     key = decode_b64(raw.get("key"), KEY_BYTES)
     signature = decode_b64(raw.get("sig"), SIGNATURE_BYTES)
     if key is None or signature is None:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(key).verify(signature, signed_bytes(stream, raw))
+        Ed25519PublicKey.from_public_bytes(key).verify(signature, signed_bytes(where, raw))
     except (InvalidSignature, ValueError, UnicodeEncodeError, TypeError, RecursionError):
         return False
     return True

@@ -46,6 +46,7 @@ from pravechat.core.protocol import (
     oversized,
 )
 from pravechat.core.security import Credentials, auth_enabled
+from pravechat.core.signing import place
 
 DEFAULT_SCOPE = "pravechat"
 DEFAULT_SCROLLBACK = 1000
@@ -152,10 +153,11 @@ class Window:
         return kept, skipped
 
 
-def decode_events(raw: list[tuple[int, bytes]], stream: str) -> Iterator[Event]:
-    """Each event of ``stream`` as it is reached: a caller can yield between them."""
+def decode_events(raw: list[tuple[int, bytes]], where: str) -> Iterator[Event]:
+    """Each event read ``where`` (``scope/stream``) as it is reached: a caller can yield
+    between them."""
     for offset, data in raw:
-        yield Event(offset, offset + EVENT_HEADER_BYTES + len(data), decode_event(data, stream))
+        yield Event(offset, offset + EVENT_HEADER_BYTES + len(data), decode_event(data, where))
 
 
 class Transport:
@@ -204,6 +206,14 @@ class Transport:
         return cls(client, address.uri, scope)
 
     # --- rooms ---------------------------------------------------------------------------
+
+    def place(self, stream: str) -> str:
+        """Where events of ``stream`` are, as their signatures cover it."""
+        return place(self.scope, stream)
+
+    def forget(self, stream: str) -> None:
+        """Create ``stream`` again at its next use: a restarted in-memory server lost it."""
+        self._streams.discard(stream)
 
     def ensure_room(self, room: str) -> str:
         """Create the room's stream when missing; returns the stream name. Blocking."""
@@ -294,20 +304,22 @@ class Transport:
         signer (whose name they must carry)."""
         signer = self.signer
 
-        sealer = self.sealer if is_direct(stream) else None
+        sealer, direct, where = self.sealer, is_direct(stream), self.place(stream)
 
         def encode(fields: dict[str, Any]) -> bytes:
-            if sealer is not None:
+            if direct:  # never in clear: without a sealer, nothing is written
+                if sealer is None:
+                    raise TransportError(f"{stream} is private: nothing can encrypt to it here")
                 fields = sealer.seal(fields)
             if signer is not None and signer.user in (fields.get("sender"), fields.get("user")):
-                fields = signer.sign(fields, stream)
+                fields = signer.sign(fields, where)
             return dump_event(fields).encode()
 
         return encode
 
     def decode_events(self, raw: list[tuple[int, bytes]], stream: str) -> Iterator[Event]:
         """Each event of ``stream`` as it is reached, direct messages decrypted."""
-        for event in decode_events(raw, stream):
+        for event in decode_events(raw, self.place(stream)):
             opened = self._open(event.decoded, stream)
             yield event if opened is event.decoded else Event(event.offset, event.end, opened)
 
@@ -328,6 +340,7 @@ class Transport:
         """
         if stop <= 0 or limit <= 0:
             return Window([], stop, unreadable=False, older=stop > 0)
+        where = self.place(stream)
         head, _ = self.bounds(stream)
         if stop <= head:  # retention removed everything up to here
             return Window([], stop, unreadable=False)
@@ -352,7 +365,7 @@ class Transport:
             Event(
                 frame.offset,
                 frame.end,
-                self._open(decode_event(frame.data, stream), stream)
+                self._open(decode_event(frame.data, where), stream)
                 if frame.data is not None
                 else oversized(frame.size),
             )

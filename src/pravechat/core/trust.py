@@ -1,14 +1,18 @@
 """Whose key is whose: trust on first use, as SSH does with host keys (docs/protocol.md).
 
-A :class:`KeyRing` pins the first key it sees for a name (from the keys stream or a signed
-message) and judges every message against that pin. A key that differs from the pin is
-remembered as a change to warn about once, and trusted only when the user says so (/trust).
+A :class:`KeyRing` pins, for each name, the first key the scope's keys stream published for it,
+and judges every message, presence event and invitation against that pin. A name the keys
+stream has not shown yet pins nothing: its messages are unverified until the next read of the
+stream (clients publish their keys before they write, so that read finds them), and a message
+alone can never make a name's pin. A later key is a change to warn about once, trusted only when
+the user says so (/trust, after comparing fingerprints with /verify).
 """
 
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +26,7 @@ class Verdict(StrEnum):
     VERIFIED = "verified"
     UNSIGNED = "unsigned"
     BAD_SIGNATURE = "bad signature"
+    UNKNOWN = "signed by a name with no published key yet"
     OTHER_KEY = "signed by another key"
 
     @property
@@ -31,13 +36,20 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class KeyChange:
-    """``user`` was pinned to ``pinned`` and something now shows ``seen``."""
+    """``user`` is pinned to ``pinned`` and now shows ``seen``."""
 
     user: str
     pinned: str
     seen: str
+    own: bool = False
+    """The name is the user's own: someone else published a key for it."""
 
     def warning(self) -> str:
+        if self.own:
+            return (
+                f"someone published another key for your name {self.user} "
+                f"({fingerprint(self.seen)}): what they write as you shows as unverified"
+            )
         return (
             f"{self.user}'s key has changed ({fingerprint(self.pinned)} was pinned, now "
             f"{fingerprint(self.seen)}): their messages are marked unverified. Compare "
@@ -52,15 +64,20 @@ def trust_file(user: str, controller: str, scope: str) -> Path:
 
 
 class KeyRing:
-    """The pinned keys of one local user; ``path`` None keeps them in memory only."""
+    """The pinned keys of one local user; ``path`` None keeps them in memory only. Used from
+    the event loop only (its learning and judging are quick; reading the keys stream is not)."""
 
     def __init__(self, path: Path | None = None, own: tuple[str, str] | None = None) -> None:
         self._path = path
         self._pins: dict[str, str] = _load(path) if path is not None else {}
         self._changes: list[KeyChange] = []
         self._told: set[tuple[str, str]] = set()
+        self._own = own[0] if own is not None else None
         self.latest: dict[str, str] = {}
-        """The newest key each name has shown (what /trust would accept)."""
+        """The newest key each name has shown, published or signing a message."""
+        self.unknown: set[str] = set()
+        """Names that signed something before the keys stream showed their key: reading the
+        stream again will tell."""
         if own is not None:  # our own name is our own key, whatever was pinned before
             user, key = own
             if self._pins.get(user) != key:
@@ -76,41 +93,60 @@ class KeyRing:
     def pinned(self, user: str) -> str | None:
         return self._pins.get(user)
 
-    def see(self, user: str, key: str) -> bool:
-        """Take note that ``user`` shows ``key``; pins it when the name is new. Whether it is
-        the pinned key."""
-        self.latest[user] = key
-        pinned = self._pins.get(user)
-        if pinned is None:
-            self._pins[user] = key
+    def learn(self, published: Iterable[tuple[str, str]]) -> None:
+        """Take in the keys stream's (user, key) events, oldest first: pin each new name's
+        first key, and note a name whose latest key is not its pin."""
+        latest: dict[str, str] = {}
+        added = False
+        for user, key in published:
+            if user not in self._pins:
+                self._pins[user] = key
+                added = True
+            latest[user] = key
+        for user, key in latest.items():
+            self.latest[user] = key
+            self.unknown.discard(user)
+            self._note(user, key)
+        if added:
             self._save()
-            return True
-        if pinned == key:
-            return True
-        if (user, key) not in self._told:
-            self._told.add((user, key))
-            self._changes.append(KeyChange(user, pinned, key))
-        return False
+
+    def accepts(self, user: str, key: str) -> bool:
+        """Whether ``key`` is ``user``'s pinned key (for a valid signature by it)."""
+        pinned = self._pins.get(user)
+        self.latest.setdefault(user, key)
+        if pinned is None:
+            self.unknown.add(user)
+            return False
+        if key != pinned:
+            self.latest[user] = key
+            self._note(user, key)
+        return key == pinned
 
     def judge(self, message: ChatMessage) -> Verdict:
         if message.sig is None or message.key is None:
             return Verdict.UNSIGNED
         if not message.signature_valid:
             return Verdict.BAD_SIGNATURE
-        return Verdict.VERIFIED if self.see(message.sender, message.key) else Verdict.OTHER_KEY
+        if self.accepts(message.sender, message.key):
+            return Verdict.VERIFIED
+        return Verdict.UNKNOWN if message.sender in self.unknown else Verdict.OTHER_KEY
+
+    def _note(self, user: str, key: str) -> None:
+        pinned = self._pins.get(user)
+        if pinned is not None and key != pinned and (user, key) not in self._told:
+            self._told.add((user, key))
+            self._changes.append(KeyChange(user, pinned, key, own=user == self._own))
 
     def take_changes(self) -> list[KeyChange]:
         """Key changes not reported yet, each once."""
         changes, self._changes = self._changes, []
         return changes
 
-    def trust(self, user: str) -> str | None:
-        """Pin the newest key ``user`` has shown (the user compared it out of band)."""
-        key = self.latest.get(user)
-        if key is not None and self._pins.get(user) != key:
+    def trust(self, user: str, key: str) -> None:
+        """Pin ``key`` for ``user``: the user compared its fingerprint out of band."""
+        if self._pins.get(user) != key:
             self._pins[user] = key
             self._save()
-        return key
 
     def _save(self) -> None:
         if self._path is None:

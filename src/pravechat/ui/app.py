@@ -65,6 +65,10 @@ PRESENCE_RETRY_MAX = 10.0
 PRESENCE_SETTLING = HEARTBEAT + 1.0
 """Seconds after entering a room in which members first seen were there already: everyone
 present heartbeats within HEARTBEAT, so only later arrivals are announced as joining."""
+KEYS_EVERY = 15.0
+"""Seconds between reads of the keys stream (sooner when an unknown name signs)."""
+FIRST_KEYS_WAIT = 5.0
+"""Seconds the first read of the keys stream may delay the first room."""
 INBOX_EVERY = 1.0
 """Seconds between looks at the user's inbox for new direct conversations."""
 ANSWER_EVERY = 1.0
@@ -119,6 +123,10 @@ class DirectLike(Protocol):
     async def start(self, members: tuple[str, ...]) -> str: ...
 
     async def read_inbox(self) -> list[tuple[str, tuple[str, ...]]]: ...
+
+    async def sync(self) -> None: ...
+
+    def problem(self, room: str) -> str | None: ...
 
 
 """Publishes the user's keys and pins those of the scope (core.keys.sync_keys)."""
@@ -192,6 +200,8 @@ class PravechatApp(App[None]):
         self.keyring = keyring or KeyRing()
         """Pinned keys: who wrote what is judged against them (in memory when not given)."""
         self._sync_keys = sync_keys
+        self._compared: dict[str, str] = {}
+        """The key /verify last showed for each name: the one /trust accepts."""
         register_alt_keys()
         self._open_presence = presence
         self.presence: PresenceLike | None = None
@@ -273,6 +283,9 @@ class PravechatApp(App[None]):
         self.chat_input.focus()
         self._lay_out_panels()
         self.set_interval(PENDING_AFTER / 2, self._show_pending)
+        if self._sync_keys is not None:  # pins before any message is judged
+            with contextlib.suppress(PravechatError, TimeoutError):  # the key loop says why
+                await asyncio.wait_for(self._sync_keys(), FIRST_KEYS_WAIT)
         for room in self._start_rooms:
             await self._follow(room)
         await self._switch(self._start_rooms[0])
@@ -414,13 +427,26 @@ class PravechatApp(App[None]):
             pending.first().show(self.current.pending_lines())
 
     async def _learn_keys(self, sync: KeySync) -> None:
-        """Publish the user's keys and pin everyone's; a changed key is said at once."""
-        try:
-            await sync()
-        except PravechatError as error:
-            self._local(EntryKind.ERROR, f"keys not checked: {error}")
-            return
-        self.current.warn_key_changes()
+        """Read the keys stream every KEYS_EVERY seconds, and at once when a name signed
+        something before its key was read: pins what is new, says what changed, and shows
+        as verified the lines that now are."""
+        told = False
+        while True:
+            try:
+                await sync()
+                told = False
+            except PravechatError as error:
+                if not told:
+                    self._local(EntryKind.ERROR, f"keys not checked: {error}")
+                told = True
+            self.current.warn_key_changes()
+            for pane in self.rooms.values():
+                pane.judge_again()
+            waited = 0.0
+            while waited == 0.0 or (waited < KEYS_EVERY and not self.keyring.unknown):
+                await asyncio.sleep(1.0)  # at most once a second, however many names sign
+                waited += 1.0
+            self.keyring.unknown.clear()  # asked once: a forger's name stays unverified
 
     # --- direct conversations --------------------------------------------------------------
 
@@ -471,7 +497,7 @@ class PravechatApp(App[None]):
             try:
                 self.presence = presence = await self._open_presence()
                 for pane in list(self.rooms.values()):
-                    if pane.session is not None:
+                    if pane.session is not None and not pane.members:
                         await self._enter(pane, presence)
                 pauses = backoff(1.0, PRESENCE_RETRY_MAX)  # the next loss starts short again
                 if told:
@@ -500,8 +526,10 @@ class PravechatApp(App[None]):
         pane = self.rooms.get(event.room)
         if pane is None:
             return  # a room not followed: nothing to show, and nothing to keep
+        if pane.members:
+            return  # never about a conversation: whoever sent this is probing
         if event.sig is not None and not (
-            event.signature_valid and event.key and self.keyring.see(event.user, event.key)
+            event.signature_valid and event.key and self.keyring.accepts(event.user, event.key)
         ):
             return  # forged, or signed by another key than the one pinned for that name
         if event.ask and event.user != self.user and pane.session:
@@ -566,6 +594,7 @@ class PravechatApp(App[None]):
         if (
             self._typing
             and self.presence is not None
+            and not self.current.members
             and text.strip()
             and not text.startswith("/")
             and now - self._typing_sent >= TYPING_EVERY
@@ -686,6 +715,11 @@ class PravechatApp(App[None]):
         match command.action:
             case Action.SAY | Action.EMOTE:
                 kind = Kind.ACTION if command.action is Action.EMOTE else Kind.CHAT
+                problem = self._direct.problem(self.room) if self._direct else None
+                if self.current.members and problem is not None:
+                    self._local(EntryKind.ERROR, f"not sent: {problem}")
+                    chat_input.value = line
+                    return
                 if not self.current.submit(command.text, kind):
                     chat_input.value = line  # a refused line goes back into the input
                     return
@@ -721,6 +755,8 @@ class PravechatApp(App[None]):
                 self._local(EntryKind.ERROR, "usage: /search TEXT (then Ctrl+F: the next match)")
             case Action.VERIFY if command.text:
                 self._local(EntryKind.INFO, describe_key(self.keyring, command.text))
+                if (shown := self.keyring.latest.get(command.text)) is not None:
+                    self._compared[command.text] = shown
             case Action.VERIFY:
                 own = self.keyring.pinned(self.user)
                 told = fingerprint(own) if own else "none yet"
@@ -734,16 +770,24 @@ class PravechatApp(App[None]):
         chat_input.remember(line)
 
     def _trust(self, nick: str) -> None:
-        pinned = self.keyring.pinned(nick)
-        key = self.keyring.trust(nick)
-        if key is None:
-            self._local(EntryKind.ERROR, f"no key seen for {nick} yet: nothing to trust")
-        elif key == pinned:
+        """Pin the key /verify last showed for ``nick`` (not whatever came since: someone
+        could slip another one in between)."""
+        key = self._compared.get(nick)
+        if nick == self.user:
+            self._local(EntryKind.ERROR, "your own key is yours: `pravechat keys import` moves it")
+        elif key is None:
+            self._local(EntryKind.ERROR, f"first /verify {nick}, and compare what it shows")
+        elif key == self.keyring.pinned(nick):
             self._local(EntryKind.INFO, f"{nick}'s key {fingerprint(key)} is already trusted")
         else:
+            self.keyring.trust(nick, key)
+            for pane in self.rooms.values():
+                pane.judge_again()
+            if self._direct is not None:
+                self.run_worker(self._direct.sync(), group="keys-now", exit_on_error=False)
             self._local(
                 EntryKind.INFO,
-                f"{nick}'s key is now {fingerprint(key)}: their new messages show as verified",
+                f"{nick}'s key is now {fingerprint(key)}: their messages show as verified",
             )
 
     async def _leave_room(self, room: str) -> None:

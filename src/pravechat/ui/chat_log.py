@@ -10,7 +10,7 @@ with unseen messages opens at that divider, and the count falls as the reader sc
 """
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.console import Console
@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from pravechat.core.protocol import ChatMessage
 from pravechat.ui.entries import (
     NICK_COLOURS,
     Entry,
@@ -416,6 +417,21 @@ class ChatLog(ScrollView, can_focus=True):
             ]
             self._cache[key] = strips
         return strips
+
+    def update_entries(
+        self, which: Callable[[Entry], bool], again: Callable[[ChatMessage], Entry]
+    ) -> None:
+        """Make the message entries ``which`` selects anew with ``again`` (their sender's
+        trust changed, say), keeping the view where it is."""
+        changed = False
+        for index, entry in enumerate(self._entries):
+            if entry.message is not None and which(entry):
+                remade = again(entry.message)
+                if remade != entry:
+                    self._entries[index], changed = remade, True
+        if changed:
+            self._reflow()
+            self._update_size()
 
     def forget_rendered(self) -> None:
         """Drop the rendered strips kept for reuse; what is shown is rendered again."""

@@ -78,8 +78,11 @@ def message_entry(
     message: ChatMessage, user: str, verified: bool = True, private: bool = False
 ) -> Entry:
     own = message.sender == user
-    called = (
-        not own and message.kind is not Kind.SYSTEM and (private or mentions(message.text, user))
+    called = (  # an unverified line alerts nobody: anyone can write one
+        verified
+        and not own
+        and message.kind is not Kind.SYSTEM
+        and (private or mentions(message.text, user))
     )
     return Entry(
         EntryKind.MESSAGE, message.text, message, own=own, mention=called,

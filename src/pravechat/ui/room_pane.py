@@ -123,6 +123,15 @@ class RoomPane(Widget):
         verified = self._keyring.judge(message).verified
         return message_entry(message, self.user, verified, private=bool(self.members))
 
+    def judge_again(self) -> None:
+        """Lines marked unverified whose sender's key is now pinned show as verified."""
+        self.chat_log.update_entries(
+            lambda entry: (
+                entry.message is not None and entry.unverified and entry.message.key is not None
+            ),
+            self._entry,
+        )
+
     def warn_key_changes(self) -> None:
         """Say once, here, that a name shows another key than the one pinned for it."""
         for change in self._keyring.take_changes():

@@ -4,7 +4,6 @@ from pravechat.core.connect import connect
 from pravechat.core.direct import DirectChats
 from pravechat.core.errors import PravechatError
 from pravechat.core.identity import Identity
-from pravechat.core.keys import sync_keys
 from pravechat.core.presence_session import PresenceSession
 from pravechat.core.session import ChatSession, RoomSession
 from pravechat.core.settings import Settings
@@ -39,7 +38,7 @@ def build_app(
         presence=lambda: PresenceSession.open(transport, user),
         typing=settings.typing,
         keyring=keyring,
-        sync_keys=lambda: sync_keys(transport, identity, keyring),
+        sync_keys=direct.sync,
         direct=direct,
     )
 
