@@ -16,7 +16,13 @@ from pravechat.core.direct import DirectChats, parse_members
 from pravechat.core.errors import PravechatError
 from pravechat.core.identity import Identity
 from pravechat.core.keys import sync_keys
-from pravechat.core.names import conversation_id, normalize_room, public_room, validate_user
+from pravechat.core.names import (
+    conversation_id,
+    is_direct,
+    normalize_room,
+    public_room,
+    validate_user,
+)
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI
 from pravechat.core.protocol import ChatMessage, Kind, dump_event, new_message
 from pravechat.core.settings import load_settings
@@ -196,7 +202,11 @@ def history(
     for message in asyncio.run(transport.history(room, limit)):
         verified = ring.judge(message).verified
         if as_json:
-            typer.echo(dump_event({**message.wire_fields(), "verified": verified}))
+            fields = {**message.wire_fields(), "verified": verified}
+            if is_direct(room):  # decrypted: the signature was over the ciphertext
+                fields = {k: v for k, v in fields.items() if k not in ("key", "sig")}
+                fields["readable"] = message.unreadable is None
+            typer.echo(dump_event(fields))
         else:
             typer.echo(format_line(message, verified))
     for change in ring.take_changes():

@@ -7,6 +7,7 @@ machines without that would be two identities, and everyone would be warned of a
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,18 +116,25 @@ class Identity:
         return identity
 
     def save(self, replace: bool = False) -> Path:
-        """Write the key file, 0600; never over another key unless ``replace``."""
+        """Write the key file, 0600 from its first byte; never over another key unless
+        ``replace`` (then whole or not at all: a new file renamed over the old one)."""
         path = key_file(self.user)
         private_dir(path.parent)
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
-        try:
-            descriptor = os.open(path, flags, 0o600)
-        except FileExistsError:
+        if path.exists() and not replace:
             raise PravechatError(
                 f"{path} already holds keys of {self.user}: pass --force to replace them "
                 "(messages signed with them would no longer be verified by anyone)"
-            ) from None
+            )
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # 0600
         with os.fdopen(descriptor, "w") as file:
             file.write(self.export())
-        path.chmod(0o600)
+        if replace:
+            Path(temporary).replace(path)
+        else:
+            try:
+                os.link(temporary, path)  # fails if another process made one meanwhile
+            except FileExistsError:
+                raise PravechatError(f"{path} was just made by another process") from None
+            finally:
+                Path(temporary).unlink()
         return path
