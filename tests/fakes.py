@@ -215,6 +215,12 @@ class FakeDirect:
         self.members[room] = members
         return room
 
+    async def sync(self) -> None:
+        """Keys are not the fake's business."""
+
+    def problem(self, room: str) -> str | None:
+        return None if room in self.members else "this conversation's members are not known yet"
+
     async def read_inbox(self) -> list[tuple[str, tuple[str, ...]]]:
         new, self.inbox = self.inbox, []
         for room, members in new:

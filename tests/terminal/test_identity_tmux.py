@@ -54,8 +54,11 @@ def test_forgers_marked_keys_compared_and_a_new_key_trusted(
     assert run_cli("send", "--user=alex", "new key", env=machine("impostor")).returncode == 0
     wait_for_pane(tmux, "chat", "alex's key has changed")
     wait_for_pane(tmux, "chat", "alex (unverified) new key")
+    type_line("/verify alex")  # /trust takes the key the last /verify showed
+    wait_for_pane(tmux, "chat", "(/trust alex accepts it)")
     type_line("/trust alex")
-    wait_for_pane(tmux, "chat", "their new messages show as")
+    screen = wait_for_pane(tmux, "chat", "their messages show as")
+    assert "alex new key" in screen  # judged again: verified now
     assert run_cli("send", "--user=alex", "trusted now", env=machine("impostor")).returncode == 0
     screen = wait_for_pane(tmux, "chat", "trusted now")
     assert "alex trusted now" in screen and "(unverified) trusted now" not in screen

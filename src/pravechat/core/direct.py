@@ -133,14 +133,18 @@ class DirectChats:
         """Conversations announced since the last call (all of them the first time), each
         once: (id, members)."""
         raw = await off_loop(self._read_inbox)
+        found = [invitation for data in raw if (invitation := self._invitation(data))]
+        if any(self._ring.pinned(invitation.sender) is None for invitation in found):
+            await self.sync()  # a newcomer: their key is on the stream by now
         new = []
-        for data in raw:
-            invitation = self._invitation(data)
-            if invitation is not None and invitation.room not in self.members:
+        for invitation in found:
+            if not self._ring.accepts(invitation.sender, invitation.key):
+                continue
+            if invitation.room not in self.members:
                 members = tuple(sorted(set(invitation.members)))
                 self.members[invitation.room] = members
                 new.append((invitation.room, members))
-        if new and any(self.missing_keys(members) for _, members in new):
+        if any(self.missing_keys(members) for _, members in new):
             await self.sync()  # someone who wrote to us is newer than our last read
         return new
 
@@ -167,7 +171,8 @@ class DirectChats:
         return [frame.data for frame in frames[0 if at_event else 1 :] if frame.data is not None]
 
     def _invitation(self, data: bytes) -> Invitation | None:
-        """A genuine invitation for this user, or None (forged, altered, or not for them)."""
+        """A validly signed invitation for this user, or None (forged, altered, or not for
+        them); whether its signer is who it says, the key ring judges."""
         where = self._transport.place(inbox_stream(self.user))
         try:
             raw: Any = json.loads(data)
@@ -181,7 +186,6 @@ class DirectChats:
             invitation.sender not in members
             or self.user not in members
             or conversation_id(members) != invitation.room
-            or not self._ring.accepts(invitation.sender, invitation.key)
         ):
             return None
         return invitation

@@ -436,9 +436,7 @@ class PravechatApp(App[None]):
                 await sync()
                 told = False
             except PravechatError as error:
-                if not told:
-                    self._local(EntryKind.ERROR, f"keys not checked: {error}")
-                told = True
+                told = self._say_once(told, "keys not checked", error)
             self.current.warn_key_changes()
             for pane in self.rooms.values():
                 pane.judge_again()
@@ -460,10 +458,17 @@ class PravechatApp(App[None]):
                         await self._follow(room, members)
                 told = False
             except PravechatError as error:
-                if not told:  # once per outage: the server's loss is said elsewhere too
-                    self._local(EntryKind.ERROR, f"inbox not read: {error}")
-                told = True
+                told = self._say_once(told, "inbox not read", error)
             await asyncio.sleep(INBOX_EVERY)
+
+    def _say_once(self, told: bool, what: str, error: PravechatError) -> bool:
+        """Say a background reader's failure once, briefly, unless the server is away (the
+        status bar says so already); whether it has been said."""
+        if told or self.state is not Connection.CONNECTED:
+            return told
+        head, failed, _ = str(error).partition(" failed: ")
+        self._local(EntryKind.ERROR, f"{what} (retrying): {head}{' failed' if failed else ''}")
+        return True
 
     @work(group="direct", exit_on_error=False)
     async def _open_direct(self, target: str, text: str | None) -> None:
@@ -528,9 +533,7 @@ class PravechatApp(App[None]):
             return  # a room not followed: nothing to show, and nothing to keep
         if pane.members:
             return  # never about a conversation: whoever sent this is probing
-        if event.sig is not None and not (
-            event.signature_valid and event.key and self.keyring.accepts(event.user, event.key)
-        ):
+        if event.sig is not None and not self._genuine(event):
             return  # forged, or signed by another key than the one pinned for that name
         if event.ask and event.user != self.user and pane.session:
             self._answer(event.room, now)
@@ -543,6 +546,17 @@ class PravechatApp(App[None]):
             if change.joined:
                 self._learn_nicks([event.user])  # Tab completes who is here, spoken or not
             self._show_change(change, now, asking=event.ask)
+
+    def _genuine(self, event: Presence) -> bool:
+        """A signed presence event is taken when its signature holds and is by the pinned key
+        of its user, or by anyone's for a name with no key yet (a newcomer, read before the
+        keys stream says who they are: presence says who is here, it proves nothing)."""
+        if not event.signature_valid or event.key is None:
+            return False
+        if self.keyring.pinned(event.user) is None:
+            self.keyring.accepts(event.user, event.key)  # asks for the keys stream again
+            return True
+        return self.keyring.accepts(event.user, event.key)
 
     def _say_connected_elsewhere(self, event: Presence) -> None:
         """Once per other session of this user (either may have been started second)."""
