@@ -36,7 +36,7 @@ SMOKE: dict[str, list[str]] = {
     "core_path": ["--messages", "50", "--latency", "20", "--interval", "0"],
     "rooms": ["--rooms", "2", "--history", "5"],
     "presence": ["--joins", "2", "--no-vanish", "--fakes", "200"],
-    "signing": ["--messages", "20"],
+    "signing": ["--messages", "20", "--history", "20"],
 }
 TITLES = {
     "delivery": "Delivery latency, Enter to screen",

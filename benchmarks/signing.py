@@ -1,20 +1,28 @@
 """What signatures and end-to-end encryption cost per message, next to the unsigned path of
 pravechat 0.3, in one run on this machine (no server needed).
 
-usage: python -m benchmarks.signing [--messages N]
-Prints a markdown table of microseconds per message (median of 5 rounds).
+usage: python -m benchmarks.signing [--messages N] [--controller URI --history N]
+Prints a markdown table of microseconds per message (median of 5 rounds); with a server, the
+time a newcomer's join takes in a room of unsigned messages and in one of signed ones.
 """
 
 import argparse
+import asyncio
+import os
 import statistics
+import tempfile
 import time
+import uuid
 from collections.abc import Callable
 
 from benchmarks.results import save, table
 from pravechat.core.identity import Identity
 from pravechat.core.names import room_stream
+from pravechat.core.process import exit_process
 from pravechat.core.protocol import ChatMessage, decode_event, dump_event, new_message
 from pravechat.core.sealing import open_sealed, seal
+from pravechat.core.session import RoomSession
+from pravechat.core.transport import Transport
 
 ROOM = "dm-0123456789abcdef01234567"
 
@@ -31,7 +39,8 @@ def per_message_us(work: Callable[[], object], count: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--controller", help="ignored: nothing here needs a server")
+    parser.add_argument("--controller", help="also time joins through this server")
+    parser.add_argument("--history", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=2000)
     args = parser.parse_args()
     alice, bob = Identity.generate("alice"), Identity.generate("bob")
@@ -76,11 +85,45 @@ def main() -> None:
     ))  # fmt: skip
     print(f"\nevent size, bytes: unsigned {len(unsigned)}, signed {len(signed)}, "
           f"direct {len(sealed_event)}")  # fmt: skip
-    save(
-        "signing",
-        {"us_per_message": rows, "bytes": [len(unsigned), len(signed), len(sealed_event)]},
-    )
+    joins = asyncio.run(join_times(args.controller, args.history, alice)) if args.controller else {}
+    if joins:
+        print()
+        print(table(
+            [f"joining a room of {args.history:,} messages (history shown), ms",
+             "unsigned (as 0.3 wrote)", "signed (0.4)"],
+            [["median of 3", *(f"{joins[kind]:.0f}" for kind in ("unsigned", "signed"))]],
+        ))  # fmt: skip
+    save("signing", {"us_per_message": rows, "join_ms": joins,
+                     "bytes": [len(unsigned), len(signed), len(sealed_event)]})  # fmt: skip
+
+
+async def join_times(controller: str, count: int, alice: Identity) -> dict[str, float]:
+    """How long a newcomer's join takes (its history read, decoded and checked) in a room of
+    ``count`` unsigned messages, and in one of ``count`` signed ones, on one server."""
+    scope = f"bench-sign-{uuid.uuid4().hex[:8]}"
+    transport = Transport.connect(controller, scope)
+    for room, signer in (("unsigned", None), ("signed", alice)):
+        transport.signer = signer
+        writer = await transport.open_writer(room)
+        await writer.send_batch(
+            [new_message(room, "alice", f"line {n} " * 8) for n in range(count)]
+        )
+    transport.signer = None
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as state:
+        os.environ["XDG_STATE_HOME"] = state
+        for room in ("unsigned", "signed"):
+            runs = []
+            for run in range(3):
+                began = time.perf_counter()
+                session = await RoomSession.open(transport, f"reader{run}", room, count)
+                runs.append((time.perf_counter() - began) * 1000)
+                assert len(session.history) == count, len(session.history)
+                await session.close()
+            times[room] = statistics.median(runs)
+    return times
 
 
 if __name__ == "__main__":
     main()
+    exit_process(0)  # the binding's threads must not meet the interpreter's shutdown

@@ -12,8 +12,8 @@ import hashlib
 import json
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.exceptions import BadSignatureError
+from nacl.signing import VerifyKey
 
 DOMAIN = b"pravechat-sig-v1\n"
 KEY_BYTES = 32
@@ -67,7 +67,9 @@ def signature_valid(raw: dict[str, Any], where: str) -> bool:
     if key is None or signature is None:
         return False
     try:
-        Ed25519PublicKey.from_public_bytes(key).verify(signature, signed_bytes(where, raw))
-    except (InvalidSignature, ValueError, UnicodeEncodeError, TypeError, RecursionError):
+        # libsodium through PyNaCl: 94 µs a check here against 162 for cryptography's, and
+        # it lets go of the GIL meanwhile (benchmarks/signing.py).
+        VerifyKey(key).verify(signed_bytes(where, raw), signature)
+    except (BadSignatureError, ValueError, UnicodeEncodeError, TypeError, RecursionError):
         return False
     return True
