@@ -232,7 +232,7 @@ class PublishedFakes(KeyRing):
     """A key ring to which every fake identity was published, as the keys stream would have
     them: the fakes' signed messages show as verified."""
 
-    def accepts(self, user: str, key: str) -> bool:
+    def accepts(self, user: str, key: str, note: bool = True) -> bool:
         if self.pinned(user) is None and user in _IDENTITIES:
             self.learn([(user, _IDENTITIES[user].key)])
-        return super().accepts(user, key)
+        return super().accepts(user, key, note)

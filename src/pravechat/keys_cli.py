@@ -19,8 +19,13 @@ UserOption = Annotated[str, typer.Option(envvar="PRAVECHAT_USER", help="Whose ke
 
 @keys_app.command()
 def show(user: UserOption) -> None:
-    """Print your key's fingerprint (made on first use), for others to compare with /verify."""
-    identity = Identity.load_or_create(user)
+    """Print your key's fingerprint, for others to compare with /verify."""
+    identity = Identity.load(user)
+    if identity is None:  # never made here: this is not the machine whose key is asked for
+        raise PravechatError(
+            f"no keys for {user} on this machine: they are made when {user} first chats or "
+            "sends here (or `pravechat keys import` brings them)"
+        )
     typer.echo(f"{identity.user} {identity.fingerprint}")
     typer.echo(f"public key {identity.key}")
     typer.echo(f"kept in {key_file(identity.user)}")

@@ -200,7 +200,7 @@ def history(
             )
     asyncio.run(sync_keys(transport, None, ring))
     for message in asyncio.run(transport.history(room, limit)):
-        verified = ring.judge(message).verified
+        verified = ring.judge(message, note=False).verified
         if as_json:
             fields = {**message.wire_fields(), "verified": verified}
             if is_direct(room):  # decrypted: the signature was over the ciphertext
@@ -220,7 +220,9 @@ def _open_conversation(transport: Transport, ring: KeyRing, user: str, others: s
     identity = Identity.load(user)
     if identity is None:
         raise PravechatError(f"no keys for {user} on this machine: they cannot be read here")
-    DirectChats(transport, identity, ring).attach()
+    direct = DirectChats(transport, identity, ring)
+    direct.members[room] = members
+    direct.attach()
     if not transport.stream_exists(room):  # reading must not create it
         raise PravechatError(f"no conversation of {', '.join(members)} in scope {transport.scope}")
     return room

@@ -61,10 +61,15 @@ async def test_msg_opens_a_conversation_below_the_rooms_and_sends_once_joined() 
         await _until(pilot, "who", lambda: _said(app) == "in @bob: bob, tim")
         assert BOB not in presence.entered  # presence never names a conversation
         assert "bob" in str(app.query_one("#members").render())
-        app.chat_input.value = "/leave"
+        assert "members (2)" in str(app.query_one("#members").render())
+        await pilot.press("alt+1")
+        app.chat_input.value = "/leave @bob"  # as the sidebar names it
         await pilot.press("enter")
         await _until(pilot, "left", lambda: BOB not in app.rooms)
         assert _said(app) == "you left @bob"
+        app.chat_input.value = "/leave @bob"
+        await pilot.press("enter")
+        await _until(pilot, "not in", lambda: "you are not in @bob" in _said(app))
 
 
 async def test_query_shows_the_conversation_and_the_inbox_brings_new_ones() -> None:

@@ -58,7 +58,7 @@ async def test_a_changed_key_is_said_once_and_trust_accepts_it() -> None:
         chat.current.deliver(_signed_by(impostor, "alex", "still the new key"))
         lines = await _until(pilot, app, "still the new key")
         texts = [entry.text for entry in app.chat_log.entries]
-        warnings = [text for text in texts if "alex's key has changed" in text]
+        warnings = [text for text in texts if "alex now signs with another key" in text]
         assert len(warnings) == 1 and fingerprint(impostor.key) in warnings[0]
         assert any(line.rstrip().endswith("alex (unverified) new key here") for line in lines)
         app.chat_input.value = "/verify alex"

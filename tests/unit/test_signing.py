@@ -186,6 +186,10 @@ def test_verify_and_trust_commands() -> None:
     )
     assert parse("/trust", "tim").action is Action.ERROR
     assert parse("/verify no/such", "tim").action is Action.ERROR
+    typed_on_two_lines = parse("/msg bob\nsee you", "tim")
+    assert (typed_on_two_lines.target, typed_on_two_lines.text) == ("bob", "see you")
+    assert parse("/query bob\nx", "tim").action is Action.ERROR
+    assert parse("/leave @bob,carol", "tim").target == "@bob,carol"
 
 
 def test_a_key_event_with_an_unusable_box_key_is_ignored() -> None:

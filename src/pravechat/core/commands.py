@@ -1,6 +1,7 @@
 """Slash-commands, parsed without any UI, so a TUI and a bot expand them the same way."""
 
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -96,6 +97,8 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
         case "leave" | "part":
             if not rest:
                 return Command(Action.LEAVE)  # the room shown
+            if rest.startswith("@"):  # a conversation, as the sidebar names it
+                return Command(Action.LEAVE, target=rest)
             try:
                 return Command(Action.LEAVE, normalize_room(rest))
             except PravechatError as error:
@@ -109,12 +112,12 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
         case "search" | "find":
             return Command(Action.SEARCH, rest)
         case "msg":
-            target, _, text = rest.partition(" ")
+            target, text = [*re.split(r"\s", rest, maxsplit=1), ""][:2]
             if not target or not text.strip():
                 return Command(Action.ERROR, "usage: /msg NICK[,NICK...] TEXT")
             return Command(Action.MSG, text.strip(), target=target)
         case "query":
-            if not rest or " " in rest:
+            if not rest or any(space.isspace() for space in rest):
                 return Command(Action.ERROR, "usage: /query NICK[,NICK...]")
             return Command(Action.QUERY, target=rest)
         case "verify" | "trust":

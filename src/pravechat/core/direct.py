@@ -99,7 +99,7 @@ class DirectChats:
         if self.missing_keys(members):
             await self.sync()
         if missing := self.missing_keys(members):
-            raise PravechatError(_no_key(missing))
+            raise PravechatError(self._no_key(missing))
         if room not in self.members:
             await off_loop(self._announce, room, members)
             self.members[room] = members
@@ -114,7 +114,19 @@ class DirectChats:
         if members is None:
             return "this conversation's members are not known yet"
         missing = self.missing_keys(members)
-        return _no_key(missing) if missing else None
+        return self._no_key(missing) if missing else None
+
+    def _no_key(self, missing: list[str]) -> str:
+        changed = [name for name in missing if self._ring.pinned(name) is not None]
+        if changed:
+            return (
+                f"{', '.join(changed)} now signs with another key than the one pinned: "
+                "compare it (/verify), then /trust it, to write to them"
+            )
+        return (
+            f"no published key for {', '.join(missing)}: nobody by that name has started "
+            "pravechat 0.4 or later in this chat yet"
+        )
 
     def _announce(self, room: str, members: tuple[str, ...]) -> None:
         """Create the conversation's stream, then tell each member. Blocking."""
@@ -231,10 +243,3 @@ class DirectChats:
                         "sealed": None, "unreadable": reason}
             )  # fmt: skip
         return message.model_copy(update={"text": text, "sealed": None})
-
-
-def _no_key(missing: list[str]) -> str:
-    return (
-        f"no published key for {', '.join(missing)}: they must start pravechat 0.4 or later "
-        "once (or their key changed: /verify, then /trust)"
-    )

@@ -51,9 +51,10 @@ class KeyChange:
                 f"({fingerprint(self.seen)}): what they write as you shows as unverified"
             )
         return (
-            f"{self.user}'s key has changed ({fingerprint(self.pinned)} was pinned, now "
-            f"{fingerprint(self.seen)}): their messages are marked unverified. Compare "
-            f"fingerprints out of band (/verify {self.user}), then /trust {self.user} if it is them"
+            f"{self.user} now signs with another key ({fingerprint(self.seen)}; "
+            f"{fingerprint(self.pinned)} is pinned): what it signs is marked unverified. A new "
+            f"machine, or someone else? Compare fingerprints out of band (/verify {self.user}), "
+            f"then /trust {self.user} if it is them"
         )
 
 
@@ -110,24 +111,27 @@ class KeyRing:
         if added:
             self._save()
 
-    def accepts(self, user: str, key: str) -> bool:
+    def accepts(self, user: str, key: str, note: bool = True) -> bool:
         """Whether ``key`` is ``user``'s pinned key (for a valid signature by it)."""
         pinned = self._pins.get(user)
         self.latest.setdefault(user, key)
         if pinned is None:
             self.unknown.add(user)
             return False
-        if key != pinned:
+        if key != pinned and note:
             self.latest[user] = key
             self._note(user, key)
         return key == pinned
 
-    def judge(self, message: ChatMessage) -> Verdict:
+    def judge(self, message: ChatMessage, note: bool = True) -> Verdict:
+        """How far ``message``'s sender is verified; ``note``: a key other than the pin is a
+        change to warn about (not for history, already read: it would be said at every
+        start)."""
         if message.sig is None or message.key is None:
             return Verdict.UNSIGNED
         if not message.signature_valid:
             return Verdict.BAD_SIGNATURE
-        if self.accepts(message.sender, message.key):
+        if self.accepts(message.sender, message.key, note):
             return Verdict.VERIFIED
         return Verdict.UNKNOWN if message.sender in self.unknown else Verdict.OTHER_KEY
 

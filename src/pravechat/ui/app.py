@@ -324,8 +324,11 @@ class PravechatApp(App[None]):
         self.query_one(RoomList).show(
             [(r.label, r.unseen, r.mentions) for r in self.rooms.values()], pane.label
         )
-        members = list(pane.members) if pane.members else self.roster.members(self.room)
-        self.query_one(MemberList).show(members, self.user, self.roster.refused.get(self.room, 0))
+        if pane.members:
+            self.query_one(MemberList).show(list(pane.members), self.user, title="members")
+        else:
+            refused = self.roster.refused.get(self.room, 0)
+            self.query_one(MemberList).show(self.roster.members(self.room), self.user, refused)
 
     # --- layout --------------------------------------------------------------------------
 
@@ -750,6 +753,9 @@ class PravechatApp(App[None]):
                 if command.text not in self.rooms:
                     await self._follow(command.text)
                 await self._switch(command.text)
+            case Action.LEAVE if command.target:
+                labelled = [r for r, p in self.rooms.items() if p.label == command.target]
+                await self._leave_room(labelled[0] if labelled else command.target)
             case Action.LEAVE:
                 await self._leave_room(command.text or self.room)
             case Action.ROOMS:
@@ -806,7 +812,8 @@ class PravechatApp(App[None]):
 
     async def _leave_room(self, room: str) -> None:
         if room not in self.rooms:
-            self._local(EntryKind.ERROR, f"you are not in #{room}: /rooms lists the rooms")
+            shown = room if room.startswith("@") else f"#{room}"
+            self._local(EntryKind.ERROR, f"you are not in {shown}: /rooms lists the rooms")
         elif len(self.rooms) == 1:
             self._local(EntryKind.ERROR, "this is your only room: /join another first")
         else:

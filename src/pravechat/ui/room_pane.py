@@ -119,8 +119,8 @@ class RoomPane(Widget):
         """A line of our own in this room's log (help, errors, notices): never sent."""
         self.chat_log.add([Entry(kind, text)])
 
-    def _entry(self, message: ChatMessage) -> Entry:
-        verified = self._keyring.judge(message).verified
+    def _entry(self, message: ChatMessage, live: bool = True) -> Entry:
+        verified = self._keyring.judge(message, note=live).verified
         return message_entry(message, self.user, verified, private=bool(self.members))
 
     def judge_again(self) -> None:
@@ -170,7 +170,7 @@ class RoomPane(Widget):
         self.state = Connection.CONNECTED
         history = session.history
         log = self.chat_log
-        log.add((self._entry(message) for message in history), seen=True)
+        log.add((self._entry(message, live=False) for message in history), seen=True)
         log.older = session.has_older
         if self.members:
             self.local(EntryKind.INFO, f"{self.label}: a private conversation, encrypted end to "
@@ -282,7 +282,7 @@ class RoomPane(Widget):
             self.notify(f"older messages of {self.label}: {error}", severity="error",
                         markup=False)  # fmt: skip
             return
-        entries = [self._entry(message) for message in messages]
+        entries = [self._entry(message, live=False) for message in messages]
         self.warn_key_changes()
         if not session.has_older:
             entries.insert(0, Entry(EntryKind.INFO, f"the beginning of {self.label}"))

@@ -16,6 +16,15 @@ from pravechat.ui.messages import LineRefused, LineSubmitted
 _COUNTS = frozenset({"status--warning", "status--unread", "status--elsewhere", "status--mentions"})
 
 
+LABEL_CELLS = 10
+"""Of a room's or conversation's name in the sidebar: its counts stay on the same line."""
+
+
+def shorten(name: str, most: int) -> str:
+    """``name``, cut to ``most`` characters with an ellipsis (names are ASCII)."""
+    return name if len(name) <= most else name[: most - 1] + "…"
+
+
 class _Shown(Static):
     """A Static that re-renders (and re-lays out) only when what it shows changed: the app
     calls show() on every delivery batch."""
@@ -57,7 +66,7 @@ class StatusBar(_Shown):
             return
         state_style = self._style("status--warning") if state.warning else Style(italic=True)
         parts: list[tuple[str, str | Style]] = [
-            (user, "bold"), ("  " + room[:1], "dim"), (room[1:], "bold"), ("  ", ""),
+            (user, "bold"), ("  " + room[:1], "dim"), (shorten(room[1:], 24), "bold"), ("  ", ""),
             (state, state_style)
         ]  # fmt: skip
         if unread:
@@ -90,7 +99,7 @@ class RoomList(_Shown):
         lines = Text()
         for number, (name, unseen, mentions) in enumerate(rooms, start=1):
             style = "reverse bold" if name == current else ("bold" if unseen else "")
-            label = f"{number} {name}"
+            label = f"{number} {shorten(name, LABEL_CELLS)}"
             lines.append(label, style=style)
             if unseen and name != current:
                 lines.append(f" {unseen}", style=self._style("status--unread"))
@@ -125,12 +134,13 @@ class MemberList(_Shown):
 
     COMPONENT_CLASSES: ClassVar[set[str]] = set(PALETTE_CLASSES)
 
-    def show(self, members: list[str], user: str, unlisted: int = 0) -> None:
-        """``unlisted``: more members than a room lists were heard from."""
-        if not self._changed(members, user, unlisted):
+    def show(self, members: list[str], user: str, unlisted: int = 0, title: str = "here") -> None:
+        """``unlisted``: more members than a room lists were heard from; ``title``: what the
+        list is (who is here, or a conversation's members)."""
+        if not self._changed(members, user, unlisted, title):
             return
         more = "+" if unlisted else ""
-        lines = Text(f"here ({len(members)}{more})\n", style="bold")
+        lines = Text(f"{title} ({len(members)}{more})\n", style="bold")
         palette = read_palette(self)
         for member in members:
             lines.append(member + "\n", style=palette.nick(member) + Style(bold=member == user))
