@@ -116,3 +116,29 @@ async def test_presence_signed_by_another_key_is_ignored() -> None:
         async with asyncio.timeout(10):
             while "maria" not in app.roster.members("lobby"):
                 await pilot.pause(0.05)
+
+
+async def test_a_newcomers_first_line_waits_for_their_key_and_is_verified() -> None:
+    """maria published her key after tim last read the keys stream: her first line makes tim
+    read it again before showing the line, so it is verified and it calls him."""
+    chat = FakeChat("tim")
+    ring = KeyRing()
+    reads: list[None] = []
+    published: list[tuple[str, str]] = []
+
+    async def read_keys() -> None:  # what the keys stream holds by now
+        reads.append(None)
+        ring.learn(published)
+
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, keyring=ring,
+                       sync_keys=read_keys)  # fmt: skip
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(1.1)  # the first reads are done, a second ago
+        before = len(reads)
+        published.append(("maria", identity("maria").key))  # maria starts, then writes
+        chat.current.deliver(message("maria", "tim, are you there?"))
+        lines = await _until(pilot, app, "are you there")
+        assert len(reads) > before
+        entry = app.chat_log.entries[-1]
+        assert entry.mention and not entry.unverified
+        assert any(line.rstrip().endswith("maria tim, are you there?") for line in lines)

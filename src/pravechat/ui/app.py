@@ -200,6 +200,8 @@ class PravechatApp(App[None]):
         self.keyring = keyring or KeyRing()
         """Pinned keys: who wrote what is judged against them (in memory when not given)."""
         self._sync_keys = sync_keys
+        self._keys_lock = asyncio.Lock()
+        self._keys_read_at = 0.0
         self._compared: dict[str, str] = {}
         """The key /verify last showed for each name: the one /trust accepts."""
         register_alt_keys()
@@ -359,7 +361,8 @@ class PravechatApp(App[None]):
     async def _follow(self, room: str, members: tuple[str, ...] = ()) -> RoomPane:
         """Open a room (or a direct conversation of ``members``) and keep reading it,
         whether or not it is the one shown. Rooms come first, then conversations."""
-        pane = RoomPane(room, self.user, self._connect, self._scrollback, self.keyring, members)
+        pane = RoomPane(room, self.user, self._connect, self._scrollback, self.keyring, members,
+                        learn_keys=self._keys_now if self._sync_keys else None)  # fmt: skip
         self.rooms[room] = pane
         self.rooms = dict(sorted(self.rooms.items(), key=lambda item: bool(item[1].members)))
         await self.query_one("#logs").mount(pane)
@@ -428,6 +431,18 @@ class PravechatApp(App[None]):
         pending = self.query(PendingLines)
         if pending and self.rooms:
             pending.first().show(self.current.pending_lines())
+
+    async def _keys_now(self) -> None:
+        """Read the keys stream now, unless that was done less than a second ago (a flood
+        of lines from unknown names costs one read a second)."""
+        if self._sync_keys is None:
+            return
+        async with self._keys_lock:
+            if time.monotonic() - self._keys_read_at < 1.0:
+                return
+            with contextlib.suppress(PravechatError):  # the key loop says why
+                await self._sync_keys()
+            self._keys_read_at = time.monotonic()
 
     async def _learn_keys(self, sync: KeySync) -> None:
         """Read the keys stream every KEYS_EVERY seconds, and at once when a name signed

@@ -61,11 +61,15 @@ class RoomPane(Widget):
         scrollback: int,
         keyring: KeyRing,
         members: tuple[str, ...] = (),
+        learn_keys: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(id=f"pane-{room}")
         self.room = room
         self.user = user
         self._keyring = keyring
+        self._learn_keys = learn_keys
+        """Reads the keys stream again (rate-limited by the app): a line from a name that has
+        just published its key is judged once it is known, not marked unverified."""
         self.members = members
         """A direct conversation's members (the user included); empty for a room."""
         self.label = label(members, user) if members else f"#{room}"
@@ -123,6 +127,9 @@ class RoomPane(Widget):
         verified = self._keyring.judge(message, note=live).verified
         return message_entry(message, self.user, verified, private=bool(self.members))
 
+    def _signer_unknown(self, message: ChatMessage) -> bool:
+        return message.signature_valid and self._keyring.pinned(message.sender) is None
+
     def judge_again(self) -> None:
         """Lines marked unverified whose sender's key is now pinned show as verified."""
         self.chat_log.update_entries(
@@ -156,6 +163,10 @@ class RoomPane(Widget):
         self.post_message(Joined(room, session))
         try:
             async for batch in session.batches():
+                if self._learn_keys is not None and any(
+                    self._signer_unknown(delivery.message) for delivery in batch
+                ):
+                    await self._learn_keys()
                 # One batch in the queue at a time: a catch-up of 100,000 messages queued
                 # whole would hold key presses back for a second (measured); waiting lets keys
                 # in between batches, which grow while the screen is busy.
