@@ -7,14 +7,12 @@ is opened with the user's own. A conversation is then read and written as any ro
 (:class:`~pravechat.core.session.RoomSession`).
 """
 
-import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pravechat.core.blocking import off_loop
 from pravechat.core.errors import PravechatError
-from pravechat.core.frames import frames_ending_at
 from pravechat.core.identity import Identity
 from pravechat.core.keys import Directory, sync_keys
 from pravechat.core.names import (
@@ -27,8 +25,8 @@ from pravechat.core.names import (
 from pravechat.core.protocol import MAX_TEXT_LENGTH, ChatMessage, dump_event, wire_time
 from pravechat.core.sanitize import sanitize_text
 from pravechat.core.sealing import SealError, open_sealed, seal
-from pravechat.core.signing import signature_valid
-from pravechat.core.transport import HISTORY_MAX_WINDOW, Transport, TransportError, binding
+from pravechat.core.signing import signed_object
+from pravechat.core.transport import Transport, TransportError, binding
 from pravechat.core.trust import KeyRing
 
 INVITATION_BYTES = 4096
@@ -162,36 +160,20 @@ class DirectChats:
 
     def _read_inbox(self) -> list[bytes]:
         """The inbox's events from where the last read stopped. Blocking."""
-        stream = inbox_stream(self.user)
-        try:
-            self._transport.ensure_stream(stream)
-            head, tail = self._transport.bounds(stream)
-            if tail < self._inbox_read:  # a restarted in-memory server: a new inbox
-                self._inbox_read = 0
-            if tail == self._inbox_read:
-                return []
-            resume = self._inbox_read > head
-            start = self._inbox_read if resume else max(head, tail - HISTORY_MAX_WINDOW)
-            with binding("reading your inbox"):
-                data = self._transport.client.read_bytes(self._transport.scope, stream, start, tail)
-        except TransportError:
-            self._transport.forget(stream)
-            raise
-        at_event = resume or start == head
-        frames = frames_ending_at(data, start, at_event, INVITATION_BYTES) or []
-        self._inbox_read = tail
-        return [frame.data for frame in frames[0 if at_event else 1 :] if frame.data is not None]
+        events, self._inbox_read = self._transport.read_events_since(
+            inbox_stream(self.user), self._inbox_read, INVITATION_BYTES
+        )
+        return events
 
     def _invitation(self, data: bytes) -> Invitation | None:
         """A validly signed invitation for this user, or None (forged, altered, or not for
         them); whether its signer is who it says, the key ring judges."""
-        where = self._transport.place(inbox_stream(self.user))
+        raw = signed_object(data, self._transport.place(inbox_stream(self.user)))
+        if raw is None:
+            return None
         try:
-            raw: Any = json.loads(data)
-            if not isinstance(raw, dict) or not signature_valid(raw, where):
-                return None
             invitation = Invitation.model_validate(raw)
-        except (ValidationError, ValueError, RecursionError):
+        except (ValidationError, ValueError):
             return None
         members = set(invitation.members)
         if (

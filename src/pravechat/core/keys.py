@@ -5,19 +5,17 @@ event of that user already holds them, and reads the stream to pin the keys of t
 has not seen before (:class:`~pravechat.core.trust.KeyRing`).
 """
 
-import json
-from typing import Any, Literal
+from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pravechat.core.blocking import off_loop
-from pravechat.core.frames import frames_ending_at
 from pravechat.core.identity import Identity
 from pravechat.core.names import USER_PATTERN
 from pravechat.core.protocol import dump_event, wire_time
-from pravechat.core.signing import KEY_BYTES, decode_b64, signature_valid
-from pravechat.core.transport import HISTORY_MAX_WINDOW, Transport, TransportError, binding
+from pravechat.core.signing import KEY_BYTES, decode_b64, signed_object
+from pravechat.core.transport import Transport, binding
 from pravechat.core.trust import KeyRing
 
 KEYS_STREAM = "keys"
@@ -53,42 +51,18 @@ class KeyEvent(BaseModel):
 
 def decode_key_event(data: bytes, where: str) -> KeyEvent | None:
     """A key event whose signature holds under its own key, or None (never raises)."""
-    if len(data) > KEY_EVENT_BYTES:
-        return None
+    raw = signed_object(data, where) if len(data) <= KEY_EVENT_BYTES else None
     try:
-        raw: Any = json.loads(data)
-        if not isinstance(raw, dict) or not signature_valid(raw, where):
-            return None
-        return KeyEvent.model_validate(raw)
-    except (ValidationError, ValueError, RecursionError):
+        return None if raw is None else KeyEvent.model_validate(raw)
+    except (ValidationError, ValueError):
         return None
-
-
-def read_signed_events(transport: Transport, stream: str, largest: int) -> list[bytes]:
-    """The events of a small stream of signed records (keys, an inbox), oldest first: its last
-    12 MiB, whose first event is dropped unless it starts at the head (its start was found by
-    chaining: it could be a false one). Blocking."""
-    try:
-        transport.ensure_stream(stream)
-        head, tail = transport.bounds(stream)
-        start = max(head, tail - HISTORY_MAX_WINDOW)
-        with binding(f"reading {stream}"):
-            data = transport.client.read_bytes(transport.scope, stream, start, tail)
-    except TransportError:
-        transport.forget(stream)  # a restarted in-memory server lost it: create it next time
-        raise
-    frames = frames_ending_at(data, start, start == head, largest) or []
-    if start != head:
-        frames = frames[1:]
-    return [frame.data for frame in frames if frame.data is not None]
 
 
 def read_key_events(transport: Transport) -> list[KeyEvent]:
     """The valid key events of the scope, oldest first. Blocking."""
     where = transport.place(KEYS_STREAM)
-    events = (decode_key_event(data, where) for data in read_signed_events(
-        transport, KEYS_STREAM, KEY_EVENT_BYTES
-    ))  # fmt: skip
+    raw, _ = transport.read_events_since(KEYS_STREAM, 0, KEY_EVENT_BYTES)
+    events = (decode_key_event(data, where) for data in raw)
     return [event for event in events if event is not None]
 
 

@@ -59,6 +59,16 @@ def fingerprint(key: str) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode().rstrip("=")
 
 
+def signed_object(data: bytes, where: str) -> dict[str, Any] | None:
+    """The JSON object ``data`` holds when it is validly signed under its own key as written
+    ``where``; None for anything else (never raises)."""
+    try:
+        raw: Any = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return raw if isinstance(raw, dict) and signature_valid(raw, where) else None
+
+
 def signature_valid(raw: dict[str, Any], where: str) -> bool:
     """Whether ``raw`` (a decoded JSON object) is signed, under its own ``key``, as written
     ``where`` (:func:`place`). Whose key that is, the reader's key ring judges."""

@@ -375,6 +375,31 @@ class Transport:
         # No event found before ``stop`` (only a giant one there): nothing older can be reached.
         return Window(events, start, unreadable=False, older=bool(events) and start > head)
 
+    def read_events_since(self, stream: str, since: int, largest: int) -> tuple[list[bytes], int]:
+        """A small stream's events (keys, an inbox) from offset ``since`` (an event boundary
+        read before, or 0), oldest first, with where they end (the next ``since``). From 0,
+        it is the stream's last 12 MiB, whose first event is dropped unless it starts at the
+        head (its start was found by chaining: it could be a false one). Events over
+        ``largest`` bytes are left out. Blocking."""
+        try:
+            self.ensure_stream(stream)
+            head, tail = self.bounds(stream)
+            if tail < since:  # a restarted in-memory server: the stream is a new one
+                since = 0
+            if tail == since:
+                return [], tail
+            resume = since > head
+            start = since if resume else max(head, tail - HISTORY_MAX_WINDOW)
+            with binding(f"reading {stream}"):
+                data = self.client.read_bytes(self.scope, stream, start, tail)
+        except TransportError:
+            self.forget(stream)  # a restarted in-memory server lost it: create it next time
+            raise
+        at_event = resume or start == head
+        frames = frames_ending_at(data, start, at_event, largest) or []
+        events = [frame.data for frame in frames[0 if at_event else 1 :] if frame.data]
+        return events, tail
+
     def read_until_blocking(
         self, stream: str, stop: int, limit: int
     ) -> tuple[list[ChatMessage], Counter[SkipReason]]:

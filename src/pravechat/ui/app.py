@@ -113,6 +113,7 @@ class PresenceLike(Protocol):
 
 PresenceOpener = Callable[[], Awaitable[PresenceLike]]
 KeySync = Callable[[], Awaitable[object]]
+"""Publishes the user's keys and pins those of the scope (core.direct.DirectChats.sync)."""
 
 
 class DirectLike(Protocol):
@@ -129,7 +130,6 @@ class DirectLike(Protocol):
     def problem(self, room: str) -> str | None: ...
 
 
-"""Publishes the user's keys and pins those of the scope (core.keys.sync_keys)."""
 RoomLister = Callable[[], Awaitable[list[str]]]
 
 
@@ -287,7 +287,7 @@ class PravechatApp(App[None]):
         self.set_interval(PENDING_AFTER / 2, self._show_pending)
         if self._sync_keys is not None:  # pins before any message is judged
             with contextlib.suppress(PravechatError, TimeoutError):  # the key loop says why
-                await asyncio.wait_for(self._sync_keys(), FIRST_KEYS_WAIT)
+                await asyncio.wait_for(self._read_keys(), FIRST_KEYS_WAIT)
         for room in self._start_rooms:
             await self._follow(room)
         await self._switch(self._start_rooms[0])
@@ -300,7 +300,7 @@ class PravechatApp(App[None]):
         self._presence_started = True
         self.call_after_refresh(self._freeze)
         if self._sync_keys is not None:
-            self.run_worker(self._learn_keys(self._sync_keys), group="keys", exit_on_error=False)
+            self.run_worker(self._learn_keys(), group="keys", exit_on_error=False)
         if self._direct is not None:
             self.run_worker(self._watch_inbox(self._direct), group="inbox", exit_on_error=False)
         if self._open_presence is not None:
@@ -432,29 +432,35 @@ class PravechatApp(App[None]):
         if pending and self.rooms:
             pending.first().show(self.current.pending_lines())
 
-    async def _keys_now(self) -> None:
-        """Read the keys stream now, unless that was done less than a second ago (a flood
-        of lines from unknown names costs one read a second)."""
-        if self._sync_keys is None:
-            return
+    async def _read_keys(self, within: float = 0.0) -> PravechatError | None:
+        """Read the keys stream (publishing the user's keys first if need be), unless it was
+        read less than ``within`` seconds ago; the failure, if any. One read at a time."""
+        assert self._sync_keys is not None
         async with self._keys_lock:
-            if time.monotonic() - self._keys_read_at < 1.0:
-                return
-            with contextlib.suppress(PravechatError):  # the key loop says why
+            if time.monotonic() - self._keys_read_at < within:
+                return None
+            try:
                 await self._sync_keys()
-            self._keys_read_at = time.monotonic()
+            except PravechatError as error:
+                return error
+            finally:
+                self._keys_read_at = time.monotonic()
+        return None
 
-    async def _learn_keys(self, sync: KeySync) -> None:
+    async def _keys_now(self) -> None:
+        """For a line from a name whose key is not known yet: a flood of them costs one read
+        a second (the key loop says why a read fails)."""
+        await self._read_keys(within=1.0)
+
+    async def _learn_keys(self) -> None:
         """Read the keys stream every KEYS_EVERY seconds, and at once when a name signed
         something before its key was read: pins what is new, says what changed, and shows
-        as verified the lines that now are."""
+        as verified the lines that now are. (The read before the first room, a moment ago,
+        counts as the first.)"""
         told = False
         while True:
-            try:
-                await sync()
-                told = False
-            except PravechatError as error:
-                told = self._say_once(told, "keys not checked", error)
+            error = await self._read_keys(within=1.0)
+            told = self._say_once(told, "keys not checked", error) if error else False
             self.current.warn_key_changes()
             for pane in self.rooms.values():
                 pane.judge_again()
