@@ -5,7 +5,6 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +27,6 @@ def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def scope() -> str:
     return f"dm-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-async def opened() -> AsyncIterator[list[RoomSession]]:
-    sessions: list[RoomSession] = []
-    yield sessions
-    for session in sessions:
-        await session.close()
 
 
 async def _user(uri: str, scope: str, name: str) -> DirectChats:

@@ -5,7 +5,6 @@ replay what was read."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -27,14 +26,6 @@ def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def transport(pravega_uri: str) -> Transport:
     return Transport.connect(pravega_uri, f"tamper-{uuid.uuid4().hex[:10]}")
-
-
-@pytest.fixture
-async def opened() -> AsyncIterator[list[RoomSession]]:
-    sessions: list[RoomSession] = []
-    yield sessions
-    for session in sessions:
-        await session.close()
 
 
 async def _join(transport: Transport, opened: list[RoomSession], user: str) -> Watched:
