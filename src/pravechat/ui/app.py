@@ -202,6 +202,8 @@ class PravechatApp(App[None]):
         self._sync_keys = sync_keys
         self._keys_lock = asyncio.Lock()
         self._keys_read_at = 0.0
+        self._keys_asked_at = 0.0
+        """When a line from an unknown name last asked for a read (one a second at most)."""
         self._compared: dict[str, str] = {}
         """The key /verify last showed for each name: the one /trust accepts."""
         register_alt_keys()
@@ -449,8 +451,12 @@ class PravechatApp(App[None]):
 
     async def _keys_now(self) -> None:
         """For a line from a name whose key is not known yet: a flood of them costs one read
-        a second (the key loop says why a read fails)."""
-        await self._read_keys(within=1.0)
+        a second (the key loop says why a read fails). The key loop's reads do not count: one
+        a moment before the line came may have missed its sender's key."""
+        if time.monotonic() - self._keys_asked_at < 1.0:
+            return
+        self._keys_asked_at = time.monotonic()
+        await self._read_keys()
 
     async def _learn_keys(self) -> None:
         """Read the keys stream every KEYS_EVERY seconds, and at once when a name signed
