@@ -98,10 +98,14 @@ class FakeSession:
         while True:
             yield await self.incoming.get()
 
-    def submit(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
-        sent = signed(
-            new_message(self.room, self.user, text, kind).model_copy(update={"sent_at": FIXED_TIME})
+    def submit(
+        self, text: str, kind: Kind = Kind.CHAT, *, reply_to: str | None = None,
+        target: str | None = None, undo: bool = False,
+    ) -> ChatMessage:  # fmt: skip
+        framed = new_message(
+            self.room, self.user, text, kind, reply_to=reply_to, target=target, undo=undo
         )
+        sent = signed(framed.model_copy(update={"sent_at": FIXED_TIME}))
         if self.held:
             self.outbox.append(sent)
         else:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 from textual.strip import Strip
 
+from pravechat.core.annotations import Look, Reaction
 from pravechat.core.protocol import (
     SENT_AT_EARLIEST,
     SENT_AT_LATEST,
@@ -22,8 +23,16 @@ from pravechat.core.protocol import (
     SkipReason,
     decode_event,
 )
-from pravechat.ui.entries import Entry, EntryKind, line_count, message_entry, render_entry
-from tests.fakes import message
+from pravechat.ui.entries import (
+    Entry,
+    EntryKind,
+    Palette,
+    day_entry,
+    line_count,
+    message_entry,
+    render_entry,
+)
+from tests.fakes import FIXED_TIME, message
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 """What must never reach the terminal from a message: escapes, and tabs or newlines
@@ -35,14 +44,31 @@ _TEXT = st.text(
 )
 
 
+_LINE_KINDS = st.sampled_from([Kind.CHAT, Kind.ACTION, Kind.SYSTEM])
+_FORMATS = st.sampled_from(["%H:%M", "%H:%M:%S", "%d/%m %H:%M", "%I:%M %p", ""])
+
+
 @settings(max_examples=300, deadline=None)
-@given(_TEXT, st.integers(min_value=20, max_value=200), st.sampled_from(list(Kind)))
-def test_line_count_is_the_rendered_line_count(text: str, width: int, kind: Kind) -> None:
+@given(_TEXT, st.integers(min_value=20, max_value=200), _LINE_KINDS, _TEXT, _FORMATS)
+def test_line_count_is_the_rendered_line_count(
+    text: str, width: int, kind: Kind, other: str, time_format: str
+) -> None:
     console = Console(width=width)
-    entries = [message_entry(message("alex", text or "x", kind), "tim"),
-               Entry(EntryKind.INFO, text), Entry(EntryKind.ERROR, text)]  # fmt: skip
+    palette = Palette(time_format=time_format)
+    said = message("alex", text or "x", kind)
+    look = Look(other or "y", edited=True, reactions=(Reaction(other[:32] or "+1", 2, True),),
+                replies=3)  # fmt: skip
+    entries = [
+        message_entry(said, "tim"),
+        Entry(EntryKind.INFO, text),
+        Entry(EntryKind.ERROR, text),
+        message_entry(said, "tim", look=look, reply=other),
+        message_entry(said, "tim", look=Look("", deleted=True)),
+        day_entry(FIXED_TIME.date()),
+    ]
     for entry in entries:
-        assert line_count(entry, width, console) == len(render_entry(entry, width, console))
+        rendered = render_entry(entry, width, console, palette)
+        assert line_count(entry, width, console, palette) == len(rendered)
 
 
 _ESCAPES = st.sampled_from(["\x1b[31m", "\x1b]8;;http://x\x07", "\x9b2J", "\r", "\x08", "\x00"])

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from pravechat.ui.app import PravechatApp
+from pravechat.ui.chat_log import ChatLog
+from pravechat.ui.thread import ThreadScreen
 from pravechat.ui.widgets import ChatInput, MemberList, RoomList
 from tests.fakes import FakeChat, message
 from tests.helpers import settled
@@ -205,6 +207,13 @@ async def _back_to_the_first_room() -> None:
         assert app.room == "lobby"
 
 
+async def _select() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press("alt+up")
+        entry = app.chat_log.selected_entry
+        assert app.chat_log.has_focus and entry is not None and entry.text == "line 199"
+
+
 EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
     "ctrl+q": _ctrl_q,
     "ctrl+c": _ctrl_c,
@@ -226,21 +235,133 @@ EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
     "down": _recall_back_to_the_draft,
     "tab": _tab,
     "escape": _end_search,
+    "alt+up": _select,
 }
 
 
+@asynccontextmanager
+async def _selecting(*keys: str) -> AsyncIterator[tuple[Any, PravechatApp]]:
+    """The chat with tim's own last line, the newest message selected, then ``keys``."""
+    async with _chat() as (pilot, app):
+        await pilot.press(*"mine", "enter", "alt+up", *keys)
+        await pilot.pause()
+        yield pilot, app
+
+
+def _selected_text(app: PravechatApp) -> str | None:
+    entry = app.chat_log.selected_entry
+    return entry.text if entry is not None else None
+
+
+async def _older(key: str) -> None:
+    async with _selecting(key, key) as (_pilot, app):
+        assert _selected_text(app) == "line 198"
+
+
+async def _newer(key: str) -> None:
+    async with _selecting("up", "up", key) as (pilot, app):
+        assert _selected_text(app) == "line 199"
+        await pilot.press(key)
+        assert _selected_text(app) == "mine"
+        await pilot.press(key)  # past the newest: typing again
+        assert app.chat_input.has_focus and app.chat_log.selected is None
+
+
+async def _unselect() -> None:
+    async with _selecting("escape") as (_pilot, app):
+        assert app.chat_input.has_focus and app.chat_log.selected is None
+
+
+async def _reply(key: str) -> None:
+    async with _selecting("up", key) as (_pilot, app):
+        assert app.chat_input.has_focus and app.current.hint.startswith("reply to alex: line 199")
+
+
+async def _react() -> None:
+    async with _selecting("plus") as (_pilot, app):
+        assert app.chat_input.has_focus and app.current.hint.startswith("react to tim: mine")
+
+
+async def _edit() -> None:
+    async with _selecting("e") as (_pilot, app):
+        assert app.chat_input.has_focus and app.chat_input.value == "mine"
+
+
+async def _delete() -> None:
+    async with _selecting("d") as (pilot, app):
+        assert "d again" in app.current.hint
+        await pilot.press("d")
+        await pilot.pause(0.1)
+        assert any(entry.deleted for entry in app.chat_log.entries)
+
+
+async def _thread() -> None:
+    async with _selecting("t") as (_pilot, app):
+        assert isinstance(app.screen, ThreadScreen)
+
+
+async def _info() -> None:
+    async with _selecting("i") as (_pilot, app):
+        assert (
+            "tim, " in app.chat_log.entries[-1].text and "verified" in app.chat_log.entries[-1].text
+        )
+
+
+async def _thread_closes(key: str) -> None:
+    async with _selecting("t") as (pilot, app):
+        await pilot.press(key)
+        await pilot.pause()
+        assert not isinstance(app.screen, ThreadScreen)
+
+
+LOG_EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
+    "up": partial(_older, "up"),
+    "k": partial(_older, "k"),
+    "down": partial(_newer, "down"),
+    "j": partial(_newer, "j"),
+    "escape": _unselect,
+    "r": partial(_reply, "r"),
+    "enter": partial(_reply, "enter"),
+    "plus": _react,
+    "e": _edit,
+    "d": _delete,
+    "t": _thread,
+    "i": _info,
+}
+"""The keys of a selected message (the log has the focus)."""
+THREAD_EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
+    "escape": partial(_thread_closes, "escape"),
+    "q": partial(_thread_closes, "q"),
+}
+
+
+def _keys(bindings: Any) -> set[str]:
+    return {key for binding in bindings for key in binding.key.split(",")}
+
+
 def _bound_keys() -> set[str]:
-    app_keys = {key for binding in PravechatApp.BINDINGS for key in binding.key.split(",")}  # type: ignore[union-attr]
-    return app_keys | set(ChatInput.KEY_ACTIONS)
+    return _keys(PravechatApp.BINDINGS) | set(ChatInput.KEY_ACTIONS)
 
 
 def test_every_bound_key_has_a_test() -> None:
     assert _bound_keys() == set(EFFECTS)
+    assert _keys(ChatLog.BINDINGS) == set(LOG_EFFECTS)
+    assert _keys(ThreadScreen.BINDINGS) == set(THREAD_EFFECTS)
 
 
 @pytest.mark.parametrize("key", sorted(EFFECTS))
 async def test_key(key: str) -> None:
     await EFFECTS[key]()
+
+
+@pytest.mark.parametrize("key", sorted(LOG_EFFECTS))
+async def test_key_of_a_selected_message(key: str) -> None:
+    await LOG_EFFECTS[key]()
+
+
+@pytest.mark.parametrize("key", sorted(THREAD_EFFECTS))
+async def test_key_of_the_thread_view(key: str) -> None:
+    await THREAD_EFFECTS[key]()
 
 
 async def test_the_footer_offers_only_bound_keys() -> None:

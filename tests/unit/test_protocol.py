@@ -158,3 +158,43 @@ def test_a_message_rebuilt_from_our_readers_json_equals_the_validated_one(
     if isinstance(result, ChatMessage):
         rebuilt = ChatMessage.from_trusted(json.loads(result.to_json()))
         assert rebuilt == result and rebuilt.to_json() == result.to_json()
+
+
+@pytest.mark.parametrize(
+    ("fields", "valid"),
+    [
+        ({"kind": "react", "target": "a" * 32, "text": "👍"}, True),
+        ({"kind": "react", "target": "a" * 32, "text": "👍", "undo": True}, True),
+        ({"kind": "edit", "target": "a" * 32, "text": "new words"}, True),
+        ({"kind": "delete", "target": "a" * 32, "text": ""}, True),
+        ({"kind": "chat", "reply_to": "a" * 32, "text": "yes"}, True),
+        ({"kind": "react", "text": "👍"}, False),  # no target
+        ({"kind": "react", "target": "a" * 32, "text": "x" * 33}, False),
+        ({"kind": "react", "target": "a" * 32, "text": "a\nb"}, False),
+        ({"kind": "react", "target": "a" * 32, "text": "   "}, False),
+        ({"kind": "delete", "target": "a" * 32, "text": "words"}, False),
+        ({"kind": "edit", "target": "a" * 32, "text": "x", "reply_to": "b" * 32}, False),
+        ({"kind": "chat", "target": "a" * 32, "text": "x"}, False),
+        ({"kind": "chat", "undo": True, "text": "x"}, False),
+        ({"kind": "edit", "target": "bad id!", "text": "x"}, False),
+        ({"kind": "chat", "reply_to": "../../etc", "text": "x"}, False),
+    ],
+)
+def test_reactions_edits_deletions_and_replies_are_checked(
+    fields: dict[str, object], valid: bool
+) -> None:
+    event = {"v": 1, "id": "c" * 32, "room": "lobby", "sender": "tim",
+             "sent_at": "2026-11-27T10:15:30.123Z", **fields}  # fmt: skip
+    decoded = decode_event(json.dumps(event).encode())
+    assert isinstance(decoded, ChatMessage) is valid, decoded
+
+
+def test_new_message_frames_reactions_and_refuses_what_cannot_be_sent() -> None:
+    reaction = new_message("lobby", "tim", "  👍 ", Kind.REACT, target="a" * 32)
+    assert reaction.text == "👍" and json.loads(reaction.to_json())["target"] == "a" * 32
+    deletion = new_message("lobby", "tim", "", Kind.DELETE, target="a" * 32)
+    assert "undo" not in json.loads(deletion.to_json())
+    with pytest.raises(PravechatError, match="cannot send: a reaction is 1-32 characters"):
+        new_message("lobby", "tim", "x" * 40, Kind.REACT, target="a" * 32)
+    with pytest.raises(PravechatError, match="cannot send: edit events need a target"):
+        new_message("lobby", "tim", "x", Kind.EDIT)

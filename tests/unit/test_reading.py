@@ -170,15 +170,19 @@ async def test_scrolling_up_past_the_first_loaded_loads_older_back_to_the_beginn
         await pilot.press("ctrl+home")  # the first loaded at the top: the page before it comes
         await _until(pilot, lambda: len(chat.current.older) == 250, "a page")
         await pilot.pause(0.1)
-        assert _visible(log)[0].rstrip().endswith("old 0")  # what was on screen stayed there
-        assert log.entries[0].text == "older 250" and not log.following
+        # What was on screen stayed there; the day's line moved up above the older page.
+        assert _visible(log)[1].rstrip().endswith("old 0")
+        assert [e.kind for e in log.entries].count(EntryKind.DAY) == 1
+        assert log.entries[0].kind is EntryKind.DAY and log.entries[1].text == "older 250"
+        assert not log.following
         await pilot.press("pageup")
-        assert _visible(log)[-1].rstrip().endswith("older 449")  # the page read above, in order
+        # The page read above, in order (449 was on screen already).
+        assert _visible(log)[-1].rstrip().endswith("older 448")
         for _ in range(3):
             await pilot.press("ctrl+home")
             await pilot.pause(0.1)
         await _until(pilot, lambda: log.entries[0].text == "the beginning of #lobby", "start")
-        assert [e.text for e in log.entries[1:3]] == ["older 0", "older 1"]
+        assert [e.text for e in log.entries[2:4]] == ["older 0", "older 1"]
         assert not log.older and chat.current.older == []
 
 
@@ -195,7 +199,7 @@ async def test_loading_older_that_fails_says_so_and_the_next_try_loads() -> None
         assert "went away" in notice.message and notice.severity == "error"
         chat.current.older_fails = False
         await pilot.press("pageup")
-        await _until(pilot, lambda: app.chat_log.entries[1].text == "older one", "loaded")
+        await _until(pilot, lambda: app.chat_log.entries[2].text == "older one", "loaded")
 
 
 async def test_switching_back_shows_a_divider_at_the_first_unseen() -> None:

@@ -28,6 +28,7 @@ def test_defaults() -> None:
     settings = load_settings()
     assert settings.user is None and settings.room == "lobby"
     assert settings.controller == "tcp://127.0.0.1:9090" and settings.scope == "pravechat"
+    assert settings.time_format == "%H:%M"
 
 
 @pytest.mark.parametrize(
@@ -37,6 +38,8 @@ def test_defaults() -> None:
         ("scrollback = 5", "invalid setting scrollback"),
         ('colour = "red"', "unknown setting 'colour' in .*config.toml"),
         ("user = ", "cannot read"),
+        ('time_format = "%H%n%M"', "invalid setting time_format"),
+        ('time_format = "%c %c %c"', "at most 20 printable characters"),
     ],
 )
 def test_bad_settings_are_one_clear_error(config: Path, content: str, error: str) -> None:

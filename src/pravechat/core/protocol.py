@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from pravechat.core.errors import PravechatError, first_problem
@@ -39,6 +40,15 @@ class Kind(StrEnum):
     CHAT = "chat"
     ACTION = "action"  # /me waves
     SYSTEM = "system"
+    REACT = "react"  # a reaction to ``target`` (0.5)
+    EDIT = "edit"  # new text for ``target``, by its author (0.5)
+    DELETE = "delete"  # ``target`` deleted by its author (0.5)
+
+
+ANNOTATIONS = frozenset({Kind.REACT, Kind.EDIT, Kind.DELETE})
+"""Kinds that change an earlier message (``target``) instead of being lines of their own."""
+MAX_REACTION_LENGTH = 32
+ID_PATTERN = r"^[A-Za-z0-9-]{8,64}$"
 
 
 def _check_text(text: str) -> str:
@@ -57,12 +67,18 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, validate_default=True)
 
     v: Literal[1] = 1
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=r"^[A-Za-z0-9-]{8,64}$")
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=ID_PATTERN)
     room: str = Field(pattern=ROOM_PATTERN.pattern.join("^$"))
     sender: str = Field(pattern=USER_PATTERN.pattern.join("^$"))
     kind: Kind = Kind.CHAT
     text: SafeText
     sent_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    reply_to: str | None = Field(None, pattern=ID_PATTERN)
+    """The message a ``chat`` or ``action`` line answers (0.5)."""
+    target: str | None = Field(None, pattern=ID_PATTERN)
+    """The message a ``react``, ``edit`` or ``delete`` event changes (0.5)."""
+    undo: bool | None = None
+    """On a ``react`` event: the sender takes that reaction back (absent: false)."""
     key: str | None = Field(None, max_length=100)
     """The sender's public signing key, on signed events (docs/protocol.md, Signatures)."""
     sig: str | None = Field(None, max_length=200)
@@ -91,6 +107,23 @@ class ChatMessage(BaseModel):
             )
         # The wire carries milliseconds; keep no more, so a message equals its decoded copy.
         return utc.replace(microsecond=value.microsecond // 1000 * 1000)
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> "ChatMessage":
+        if self.kind in ANNOTATIONS:
+            if self.target is None:
+                raise ValueError(f"{self.kind} events need a target")
+            if self.reply_to is not None:
+                raise ValueError(f"{self.kind} events cannot be replies")
+        elif self.target is not None or self.undo is not None:
+            raise ValueError(f"{self.kind} events have no target")
+        if self.kind is Kind.REACT:
+            reaction = self.text.strip()
+            if not reaction or "\n" in reaction or len(reaction) > MAX_REACTION_LENGTH:
+                raise ValueError(f"a reaction is 1-{MAX_REACTION_LENGTH} characters on one line")
+        if self.kind is Kind.DELETE and self.text:
+            raise ValueError("delete events have no text")
+        return self
 
     @classmethod
     def from_trusted(cls, data: dict[str, Any]) -> "ChatMessage":
@@ -133,17 +166,31 @@ _ALL_FIELDS = set(ChatMessage.model_fields)
 """Shared by every message from_trusted builds; frozen models never change it."""
 
 
-def new_message(room: str, sender: str, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
+def new_message(
+    room: str,
+    sender: str,
+    text: str,
+    kind: Kind = Kind.CHAT,
+    *,
+    reply_to: str | None = None,
+    target: str | None = None,
+    undo: bool = False,
+) -> ChatMessage:
     """A message to send; refuses invalid names, oversized text and text with nothing to
-    read (empty or blank once sanitized) with a clear error."""
+    read (empty or blank once sanitized) with a clear error. ``reply_to``: the message a line
+    answers; ``target``: the message a reaction, edit or deletion is about."""
     room, sender = normalize_room(room), validate_user(sender)
     try:
-        message = ChatMessage(room=room, sender=sender, kind=kind, text=text)
+        message = ChatMessage(
+            room=room, sender=sender, kind=kind, reply_to=reply_to, target=target,
+            text=text.strip() if kind is Kind.REACT else text,
+            undo=True if undo else None,
+        )  # fmt: skip
     except ValidationError as error:
         field, reason = first_problem(error)
-        told = reason if reason.startswith(f"{field} ") else f"{field}: {reason}"
+        told = reason if not field or reason.startswith(f"{field} ") else f"{field}: {reason}"
         raise PravechatError(f"cannot send: {told}") from None
-    if not message.text.strip():
+    if kind is not Kind.DELETE and not message.text.strip():
         raise PravechatError("cannot send: the message is empty")
     return message
 

@@ -116,7 +116,10 @@ class ChatSession(Protocol):
 
     def batches(self, max_size: int = 1000) -> AsyncIterator[list["Delivery"]]: ...
 
-    def submit(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
+    def submit(
+        self, text: str, kind: Kind = Kind.CHAT, *, reply_to: str | None = None,
+        target: str | None = None, undo: bool = False,
+    ) -> ChatMessage: ...  # fmt: skip
 
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
 
@@ -486,12 +489,19 @@ class RoomSession:
         self._outbox_changed.set()
         return item
 
-    def submit(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
-        """Frame the message and queue it to be sent; returns at once.
+    def submit(
+        self, text: str, kind: Kind = Kind.CHAT, *, reply_to: str | None = None,
+        target: str | None = None, undo: bool = False,
+    ) -> ChatMessage:  # fmt: skip
+        """Frame the message and queue it to be sent; returns at once. ``reply_to``, ``target``
+        and ``undo`` as :func:`new_message` takes them.
 
         Raises PravechatError for what could never be sent (too long, bad characters).
         """
-        return self._enqueue(new_message(self.room, self.user, text, kind)).message
+        message = new_message(
+            self.room, self.user, text, kind, reply_to=reply_to, target=target, undo=undo
+        )
+        return self._enqueue(message).message
 
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
         """Frame, send and await the acknowledgement; returns the message sent."""

@@ -8,6 +8,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -67,6 +68,9 @@ class Settings(BaseSettings):
     """Messages of history loaded when joining a room."""
     scrollback: int = Field(DEFAULT_SCREEN_SCROLLBACK, ge=100, le=10_000_000)
     """Messages the screen keeps per room; older ones scroll out (they stay in Pravega)."""
+    time_format: str = Field("%H:%M", max_length=40)
+    """How a line's time is written, as strftime writes it ("%H:%M:%S", "%I:%M %p"...); the
+    full date of a message is one key away (i on a selected message)."""
     typing: bool = False
     """Tell others when you type, and show when they do (off: privacy first)."""
     bell: Bell = Bell.MENTIONS
@@ -92,6 +96,17 @@ class Settings(BaseSettings):
             return Bell.MENTIONS if value else Bell.OFF
         if isinstance(value, str):
             return _BELL_WORDS.get(value.strip().lower(), value.strip().lower())
+        return value
+
+    @field_validator("time_format")
+    @classmethod
+    def _time_format(cls, value: str) -> str:
+        try:
+            shown = datetime(2026, 12, 31, 23, 59, 59).strftime(value)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a time format: {error}") from None
+        if not shown.isprintable() or len(shown) > 20:
+            raise ValueError(f"{value!r} writes {shown!r}: at most 20 printable characters")
         return value
 
     @field_validator("user")

@@ -44,7 +44,7 @@ from pravechat.core.session import ChatSession, Connection
 from pravechat.core.settings import Bell
 from pravechat.core.signing import fingerprint
 from pravechat.core.trust import KeyRing, describe_key
-from pravechat.ui.chat_log import ChatLog
+from pravechat.ui.chat_log import ACTIONS_HELP, ChatLog
 from pravechat.ui.entries import Entry, EntryKind
 from pravechat.ui.messages import (
     Delivered,
@@ -52,6 +52,7 @@ from pravechat.ui.messages import (
     LineRefused,
     LineSubmitted,
     Mentioned,
+    MessageChosen,
     NicksSeen,
     PaneChanged,
     PresenceEvent,
@@ -88,6 +89,7 @@ KEYS_HELP = (
     ("PgUp / PgDn", "scroll; Ctrl+Home / Ctrl+End: top, end"),
     ("Ctrl+N / P", "next, previous room; Alt+1..9: by number"),
     ("Ctrl+F / Esc", "next match of /search; end the search"),
+    *ACTIONS_HELP,
     ("F2", "show or hide the rooms and members panels"),
     ("Ctrl+Q", "quit (or Ctrl+C); your place is saved"),
 )
@@ -176,6 +178,7 @@ class PravechatApp(App[None]):
         Binding("ctrl+home", "scroll('top')", "Top", show=False, priority=True),
         Binding("ctrl+end", "scroll('bottom')", "Bottom", show=False, priority=True),
         Binding("f2", "toggle_panels", "Panels", priority=True),
+        Binding("alt+up", "select_message", "Select", show=False, priority=True),
     ]
 
     def __init__(
@@ -185,6 +188,7 @@ class PravechatApp(App[None]):
         connect: Connector,
         list_rooms: RoomLister,
         scrollback: int = 10_000,
+        time_format: str = "%H:%M",
         bell: Bell = Bell.MENTIONS,
         notify_command: list[str] | None = None,
         more_rooms: list[str] | None = None,
@@ -240,6 +244,7 @@ class PravechatApp(App[None]):
         self._connect = connect
         self._list_rooms = list_rooms
         self._scrollback = scrollback
+        self._time_format = time_format
         self.rooms: dict[str, RoomPane] = {}
         self._unfrozen = 0
 
@@ -321,7 +326,7 @@ class PravechatApp(App[None]):
             pane.label,
             pane.state,
             pane.unseen,
-            pane.search_status or typing,
+            pane.hint or typing,
             below=not pane.chat_log.following,
             elsewhere=(sum(r.unseen for r in elsewhere), sum(r.mentions for r in elsewhere)),
         )
@@ -364,7 +369,8 @@ class PravechatApp(App[None]):
         """Open a room (or a direct conversation of ``members``) and keep reading it,
         whether or not it is the one shown. Rooms come first, then conversations."""
         pane = RoomPane(room, self.user, self._connect, self._scrollback, self.keyring, members,
-                        learn_keys=self._keys_now if self._sync_keys else None)  # fmt: skip
+                        learn_keys=self._keys_now if self._sync_keys else None,
+                        time_format=self._time_format)  # fmt: skip
         self.rooms[room] = pane
         self.rooms = dict(sorted(self.rooms.items(), key=lambda item: bool(item[1].members)))
         await self.query_one("#logs").mount(pane)
@@ -374,6 +380,10 @@ class PravechatApp(App[None]):
     async def _switch(self, room: str) -> None:
         if self.room in self.rooms and self.current.search_status:
             self.current.end_search()
+        if self.room in self.rooms and self.current.hint:
+            self.current.cancel_composing()
+            if self.chat_log.has_focus or self.current.composing is None:
+                self.chat_input.focus()
         if room != self.room and self.room in self.rooms:
             self.current.show(False)
         self.room = room
@@ -878,7 +888,27 @@ class PravechatApp(App[None]):
             self.chat_input.focus()
 
     def action_end_search(self) -> None:
+        """Esc in the input: end a search, or stop replying, reacting or editing."""
+        if self.current.composing is not None and self.current.composing.what == "edit":
+            self.chat_input.value = ""  # the text being edited was never sent
+        self.current.cancel_composing()
         self.current.end_search()
+
+    def action_select_message(self) -> None:
+        """Alt+Up: select the newest message of the conversation, to act on it."""
+        if not self.chat_log.start_selecting():
+            self._local(EntryKind.ERROR, "no message to select here yet")
+
+    def on_message_chosen(self, event: MessageChosen) -> None:
+        """After the pane acted on a selected message: typing goes on in the input when a
+        line is expected (a reply, a reaction, an edit) or selecting ended."""
+        pane = self.current
+        composing = pane.composing
+        if composing is not None or event.what == "unselect":
+            self.chat_input.focus()
+        if composing is not None and composing.what == "edit":
+            self.chat_input.value = pane.annotations.look(composing.message).text
+        self._show_status()
 
     def action_scroll(self, how: str) -> None:
         self.current.scroll(how)

@@ -11,10 +11,12 @@ with unseen messages opens at that divider, and the count falls as the reader sc
 
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import ClassVar
 
 from rich.console import Console
 from rich.style import Style
+from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -27,10 +29,12 @@ from pravechat.ui.entries import (
     Entry,
     EntryKind,
     Palette,
+    day_entry,
+    day_label,
     line_count,
     render_entry,
 )
-from pravechat.ui.messages import UnseenChanged, WantsOlder
+from pravechat.ui.messages import MessageChosen, UnseenChanged, WantsOlder
 
 _NICKS = tuple(f"nick--{n}" for n in range(NICK_COLOURS))
 PALETTE_CLASSES = frozenset(
@@ -40,7 +44,7 @@ PALETTE_CLASSES = frozenset(
 """The stylesheet's component classes lines are drawn with (app.tcss)."""
 
 
-def read_palette(widget: Widget) -> Palette:
+def read_palette(widget: Widget, time_format: str = "%H:%M") -> Palette:
     """The palette as the stylesheet sets it for ``widget`` (which declares PALETTE_CLASSES)."""
 
     def style(name: str) -> Style:
@@ -54,6 +58,7 @@ def read_palette(widget: Widget) -> Palette:
         mention=style("log--mention"),
         mentioned=style("log--mentioned"),
         nicks=tuple(style(name) for name in _NICKS),
+        time_format=time_format,
     )
 
 
@@ -71,14 +76,58 @@ _RETIRED = Entry(EntryKind.DIVIDER, "")
 """An earlier divider, once a newer one is placed: it takes no line."""
 
 
+def _day_label_is(entry: Entry, day: date | None) -> bool:
+    return day is not None and entry.text == day_label(day)
+
+
+def _day(entry: Entry) -> date | None:
+    message = entry.message
+    return message.sent_at.astimezone().date() if message is not None else None
+
+
+ACTIONS_HELP = (
+    ("Alt+Up", "select a message; Up/Down, Esc: back"),
+    ("r / Enter", "reply to the selected message"),
+    ("+", "react (the same again: take it back)"),
+    ("e / d", "edit / delete it, if yours (d twice)"),
+    ("t / i", "its thread / its date, time and id"),
+)
+"""The keys of a selected message, for /help."""
+
+
 class ChatLog(ScrollView, can_focus=True):
-    """The room's messages, oldest first; follows the bottom unless the reader scrolled up."""
+    """The room's messages, oldest first; follows the bottom unless the reader scrolled up.
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {*PALETTE_CLASSES, "log--found"}
+    Focused, it is in selection mode: one message is selected (highlighted) and keys act on it
+    (they post :class:`MessageChosen` to the pane)."""
 
-    def __init__(self, max_entries: int = 100_000, **kwargs: object) -> None:
+    COMPONENT_CLASSES: ClassVar[set[str]] = {*PALETTE_CLASSES, "log--found", "log--selected"}
+    BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
+        Binding("up,k", "select(-1)", "Older", show=False),
+        Binding("down,j", "select(1)", "Newer", show=False),
+        Binding("escape", "unselect", "Back", show=True),
+        Binding("r,enter", "choose('reply')", "Reply", show=True),
+        Binding("plus", "choose('react')", "React", show=True),
+        Binding("e", "choose('edit')", "Edit", show=True),
+        Binding("d", "choose('delete')", "Delete", show=True),
+        Binding("t", "choose('thread')", "Thread", show=True),
+        Binding("i", "choose('info')", "Info", show=True),
+    ]
+
+    def __init__(
+        self, max_entries: int = 100_000, time_format: str = "%H:%M", **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.max_entries = max_entries
+        self.time_format = time_format
+        self._counting = Palette(time_format=time_format)
+        """What line counts need of the palette (its styles change no widths)."""
+        self._by_id: dict[str, int] = {}
+        """Sequence number of each message's entry."""
+        self._last_day: date | None = None
+        """The local date of the newest message entry: a new day gets a line of its own."""
+        self.selected: int | None = None
+        """Sequence number of the selected message entry (selection mode)."""
         self._entries: list[Entry] = []
         self._starts: list[int] = []  # first line of each entry
         self._total_lines = 0
@@ -115,6 +164,9 @@ class ChatLog(ScrollView, can_focus=True):
         self._first_seq += len(self._entries)
         self._entries.clear()
         self._starts.clear()
+        self._by_id.clear()
+        self._last_day = None
+        self.selected = None
         self._total_lines = 0
         self._seen_seq, self._divider_seq = self._first_seq, None
         self.unseen = self.mentions = 0
@@ -132,6 +184,10 @@ class ChatLog(ScrollView, can_focus=True):
         # Invariant: ``unseen`` counts the others' messages at or after _seen_seq.
         arrives_seen = seen or (not unread and self.following and self._watched())
         for entry in entries:
+            day = _day(entry)
+            if day is not None and day != self._last_day:
+                self._last_day = day
+                self._append(day_entry(day), width, console)
             if arrives_seen and not self.unseen:
                 self._seen_seq = self._end_seq + 1
             elif _counts(entry):
@@ -160,20 +216,53 @@ class ChatLog(ScrollView, can_focus=True):
         if not entries:
             return
         self.end_search()  # its entry indexes would be off
+        entries = self._with_days(entries)
+        removed = self._retire_first_day(_day(entries[-1]) if entries else None)
         width, console = self._text_width(), self.app.console
         starts, added = [], 0
         for entry in entries:
             starts.append(added)
-            added += line_count(entry, width, console)
+            added += self._count(entry, width, console)
         self._starts = starts + [start + added for start in self._starts]
         self._entries[:0] = entries
         self._first_seq -= len(entries)  # the others keep their sequence numbers
+        for index, entry in enumerate(entries):
+            if entry.message is not None:
+                self._by_id.setdefault(entry.message.id, self._first_seq + index)
+        if self._last_day is None:
+            self._last_day = next((_day(e) for e in reversed(entries) if _day(e)), None)
         self._total_lines += added
         self._cache.clear()  # its keys may name entries dropped earlier
         following, top = self.following, self.scroll_y
         self._update_size()
         if not following:
-            self.scroll_to(y=top + added, animate=False, immediate=True, force=True)
+            self.scroll_to(y=top + added - removed, animate=False, immediate=True, force=True)
+
+    @staticmethod
+    def _with_days(entries: list[Entry]) -> list[Entry]:
+        """Older entries with a day line above each day's first message."""
+        dated: list[Entry] = []
+        last: date | None = None
+        for entry in entries:
+            day = _day(entry)
+            if day is not None and day != last:
+                last = day
+                dated.append(day_entry(day))
+            dated.append(entry)
+        return dated
+
+    def _retire_first_day(self, day: date | None) -> int:
+        """Older messages of ``day`` go above the first ones: the day line that stood above
+        those goes (it takes no line). Returns the lines removed."""
+        for index, entry in enumerate(self._entries):
+            if entry.message is not None:
+                break
+            if entry.kind is EntryKind.DAY and _day_label_is(entry, day):
+                self._entries[index] = _RETIRED
+                self._starts[index + 1 :] = [start - 1 for start in self._starts[index + 1 :]]
+                self._total_lines -= 1
+                return 1
+        return 0
 
     def want_older(self) -> None:
         """At the top: ask the app for older messages, once until they come."""
@@ -185,10 +274,15 @@ class ChatLog(ScrollView, can_focus=True):
         """Loading older messages failed: the next time the top is reached asks again."""
         self._asked_older = False
 
+    def _count(self, entry: Entry, width: int, console: Console) -> int:
+        return line_count(entry, width, console, self._counting)
+
     def _append(self, entry: Entry, width: int, console: Console) -> None:
+        if entry.message is not None:
+            self._by_id.setdefault(entry.message.id, self._end_seq)
         self._entries.append(entry)
         self._starts.append(self._total_lines)
-        self._total_lines += line_count(entry, width, console)
+        self._total_lines += self._count(entry, width, console)
 
     def _place_divider(self, label: str, width: int, console: Console) -> None:
         """Above the first unseen message; the previous divider is retired in place (its
@@ -224,6 +318,11 @@ class ChatLog(ScrollView, can_focus=True):
         self.older = False  # loading older ones would now leave a gap: scrollback is full
         shift = self._starts[count] if count < len(self._starts) else self._total_lines
         self._forget_unseen(self._first_seq + count)  # dropped unseen are gone for good
+        for entry in self._entries[:count]:
+            if entry.message is not None:
+                self._by_id.pop(entry.message.id, None)
+        if self.selected is not None and self.selected < self._first_seq + count:
+            self.selected = None
         self._first_seq += count  # cached strips stay keyed by sequence number
         del self._entries[:count]
         self._starts = [start - shift for start in self._starts[count:]]
@@ -309,7 +408,7 @@ class ChatLog(ScrollView, can_focus=True):
         total = 0
         for entry in self._entries:
             self._starts.append(total)
-            total += line_count(entry, width, console)
+            total += self._count(entry, width, console)
         self._total_lines = total
         self._cache.clear()
 
@@ -402,12 +501,16 @@ class ChatLog(ScrollView, can_focus=True):
         if strips is None:
             console = self.app.console
             if self._palette is None:
-                self._palette = read_palette(self)
+                self._palette = read_palette(self, self.time_format)
             lines = render_entry(self._entries[index], width, console, self._palette)
             if self._search and self._matches and index == self._matches[self._match]:
                 found = self.get_component_rich_style("log--found", partial=True)
                 for line in lines:
                     line.highlight_words([self._search], found, case_sensitive=False)
+            if self.selected == self._first_seq + index:
+                chosen = self.get_component_rich_style("log--selected", partial=True)
+                for line in lines:
+                    line.stylize(chosen)
             style = self.rich_style  # resolving it walks the DOM: once per entry, not per line
             strips = [
                 Strip(list(line.render(console)), line.cell_len)
@@ -432,6 +535,101 @@ class ChatLog(ScrollView, can_focus=True):
         if changed:
             self._reflow()
             self._update_size()
+
+    # --- messages by id -------------------------------------------------------------------
+
+    def message_entry(self, message_id: str) -> Entry | None:
+        """The entry of the message with this id, if loaded."""
+        index = self._index(self._by_id.get(message_id))
+        return self._entries[index] if index is not None else None
+
+    def replace_messages(self, ids: Iterable[str], again: Callable[[ChatMessage], Entry]) -> None:
+        """Make the entries of these messages (those loaded) anew with ``again``: an edit,
+        a reaction or a reply changed how they look. One pass over the line starts, however
+        many changed (a flood of reactions comes in batches)."""
+        first: int | None = None
+        for message_id in set(ids):
+            index = self._index(self._by_id.get(message_id))
+            if index is None or (message := self._entries[index].message) is None:
+                continue
+            remade = again(message)
+            if remade != self._entries[index]:
+                self._entries[index] = remade
+                first = index if first is None else min(first, index)
+        if first is None:
+            return
+        width, console = self._text_width(), self.app.console
+        total = self._starts[first]
+        for index in range(first, len(self._entries)):
+            self._starts[index] = total
+            total += self._count(self._entries[index], width, console)
+        self._total_lines = total
+        self._cache.clear()
+        self._update_size()
+
+    # --- selection mode --------------------------------------------------------------------
+
+    @property
+    def selected_entry(self) -> Entry | None:
+        index = self._index(self.selected)
+        return self._entries[index] if index is not None else None
+
+    def start_selecting(self) -> bool:
+        """Select the newest message and take the keys; False when there is none."""
+        self.selected = None
+        if not self._step_selection(len(self._entries), -1):
+            return False
+        self.focus()
+        return True
+
+    def action_select(self, step: int) -> None:
+        """Select the next message older (-1) or newer (1); past the newest, back to typing."""
+        index = self._index(self.selected)
+        start = len(self._entries) if index is None else index
+        if not self._step_selection(start, step) and step > 0:
+            self.action_unselect()
+
+    def _step_selection(self, start: int, step: int) -> bool:
+        index = start + step
+        while 0 <= index < len(self._entries):
+            if self._entries[index].message is not None:
+                self.selected = self._first_seq + index
+                self._cache.clear()
+                self._show_line(index)
+                self.refresh()
+                return True
+            index += step
+        if step < 0:
+            self.want_older()  # at the top: older messages may come
+        return False
+
+    def _show_line(self, index: int) -> None:
+        """Scroll so the entry at ``index`` is on screen whole (when it fits)."""
+        top = self._starts[index]
+        end = self._starts[index + 1] if index + 1 < len(self._starts) else self._total_lines
+        height = self.scrollable_content_region.height or self.size.height or 1
+        if top < self.scroll_y:
+            self.scroll_to(y=top, animate=False, immediate=True, force=True)
+        elif end > self.scroll_y + height:
+            self.scroll_to(y=min(top, end - height), animate=False, immediate=True, force=True)
+
+    def action_unselect(self) -> None:
+        """Leave selection mode: nothing selected, the keys back to the input."""
+        self.selected = None
+        self._cache.clear()
+        self.refresh()
+        self.post_message(MessageChosen(self, "unselect", None))
+
+    def action_choose(self, what: str) -> None:
+        entry = self.selected_entry
+        if entry is not None and entry.message is not None:
+            self.post_message(MessageChosen(self, what, entry.message))
+
+    def on_blur(self) -> None:
+        if self.selected is not None:
+            self.selected = None
+            self._cache.clear()
+            self.refresh()
 
     def forget_rendered(self) -> None:
         """Drop the rendered strips kept for reuse; what is shown is rendered again."""

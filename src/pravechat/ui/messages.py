@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.message import Message
 
 from pravechat.core.presence import Presence
+from pravechat.core.protocol import ChatMessage
 from pravechat.core.session import ChatSession, Connection, Delivery
 from pravechat.ui.entries import Entry
 
@@ -114,6 +115,16 @@ class UnseenChanged(Message):
     the log's ``unseen`` and ``mentions``)."""
 
     log: "ChatLog"
+
+
+@dataclass
+class MessageChosen(Message):
+    """In selection mode, a key chose what to do with the selected message (``what``: reply,
+    react, edit, delete, thread, info), or left the mode (``unselect``, no message)."""
+
+    log: "ChatLog"
+    what: str
+    message: ChatMessage | None
 
 
 @dataclass

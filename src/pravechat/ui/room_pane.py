@@ -11,14 +11,16 @@ a direct conversation's header) belongs here.
 import asyncio
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.widget import Widget
 
+from pravechat.core.annotations import Annotations
 from pravechat.core.direct import label
 from pravechat.core.errors import PravechatError
-from pravechat.core.protocol import ChatMessage, Kind
+from pravechat.core.protocol import ANNOTATIONS, ChatMessage, Kind
 from pravechat.core.session import ChatSession, Connection, SessionStatus
 from pravechat.core.trust import KeyRing
 from pravechat.ui.chat_log import ChatLog
@@ -29,14 +31,44 @@ from pravechat.ui.messages import (
     Entered,
     Joined,
     Mentioned,
+    MessageChosen,
     NicksSeen,
     PaneChanged,
     Spoke,
     UnseenChanged,
     WantsOlder,
 )
+from pravechat.ui.thread import ThreadScreen
 
 Connector = Callable[[str], Awaitable[ChatSession]]
+
+QUOTE_LENGTH = 60
+"""Characters of the answered message a reply shows."""
+
+
+@dataclass(frozen=True)
+class Composing:
+    """What the next line sent does to a selected message: ``reply``, ``react`` or ``edit``."""
+
+    what: str
+    message: ChatMessage
+
+    def hint(self) -> str:
+        about = f"{self.message.sender}: {quote(self.message.text, 30)}"
+        match self.what:
+            case "reply":
+                return f"reply to {about}  (Esc: cancel)"
+            case "react":
+                return f"react to {about}: an emoji or a word  (Esc: cancel)"
+            case _:
+                return "edit your message, Enter saves  (Esc: cancel)"
+
+
+def quote(text: str, length: int = QUOTE_LENGTH) -> str:
+    """The start of a message on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"
+
 
 PENDING_AFTER = 0.4
 """Seconds a line waits for Pravega before it is shown as pending: sooner would flash."""
@@ -62,6 +94,7 @@ class RoomPane(Widget):
         keyring: KeyRing,
         members: tuple[str, ...] = (),
         learn_keys: Callable[[], Awaitable[None]] | None = None,
+        time_format: str = "%H:%M",
     ) -> None:
         super().__init__(id=f"pane-{room}")
         self.room = room
@@ -77,7 +110,7 @@ class RoomPane(Widget):
         self._first_lines: list[str] = []
         """Lines to send once joined (/msg to a conversation not open yet)."""
         self._connect = connect
-        self.chat_log = ChatLog(scrollback)
+        self.chat_log = ChatLog(scrollback, time_format)
         self.session: ChatSession | None = None
         """Once joined (the history shown)."""
         self._opened: ChatSession | None = None
@@ -91,6 +124,12 @@ class RoomPane(Widget):
         """When each line still in the outbox was submitted (monotonic)."""
         self.search_status = ""
         """Where /search stands (the status bar shows it); empty: no search."""
+        self.annotations = Annotations(user)
+        """Reactions, edits, deletions and replies read here."""
+        self.composing: Composing | None = None
+        """The selected message the next line replies to, reacts to or edits."""
+        self._delete_asked: str | None = None
+        """The message whose deletion was asked once (d): a second d deletes it."""
         self._echoed: set[str] = set()
         """Own lines already read back from the room while their acknowledgement is on its
         way: the log shows them, so the pending list does not."""
@@ -123,9 +162,55 @@ class RoomPane(Widget):
         """A line of our own in this room's log (help, errors, notices): never sent."""
         self.chat_log.add([Entry(kind, text)])
 
-    def _entry(self, message: ChatMessage, live: bool = True) -> Entry:
+    @property
+    def hint(self) -> str:
+        """What the status bar says of this pane's mode: composing, or a search."""
+        if self._delete_asked is not None:
+            return "d again deletes the selected message  (Esc: keep it)"
+        return self.composing.hint() if self.composing is not None else self.search_status
+
+    def _entry(
+        self, message: ChatMessage, live: bool = True, batch: dict[str, ChatMessage] | None = None
+    ) -> Entry:
+        """``batch``: messages about to be shown with it, which a reply may answer."""
         verified = self._keyring.judge(message, note=live).verified
-        return message_entry(message, self.user, verified, private=bool(self.members))
+        return message_entry(
+            message, self.user, verified, private=bool(self.members),
+            look=self.annotations.look(message), reply=self._quote(message, batch or {}),
+        )  # fmt: skip
+
+    def _remade(self, message: ChatMessage) -> Entry:
+        return self._entry(message, live=False)
+
+    def _quote(self, message: ChatMessage, batch: dict[str, ChatMessage]) -> str:
+        """What a reply shows of the message it answers."""
+        if message.reply_to is None:
+            return ""
+        answered = batch.get(message.reply_to)
+        if answered is None:
+            entry = self.chat_log.message_entry(message.reply_to)
+            answered = entry.message if entry is not None else None
+        if answered is None:
+            return "a message not loaded"
+        look = self.annotations.look(answered)
+        return f"{answered.sender}: {'(deleted)' if look.deleted else quote(look.text)}"
+
+    def _take_in(
+        self, messages: Iterable[ChatMessage], live: bool
+    ) -> tuple[list[ChatMessage], set[str]]:
+        """Gather the reactions, edits, deletions and replies among ``messages``; returns the
+        lines to show and the ids of shown messages whose look changed."""
+        lines: list[ChatMessage] = []
+        changed: set[str] = set()
+        for message in messages:
+            if message.kind in ANNOTATIONS or message.reply_to is not None:
+                verified = self._keyring.judge(message, note=live).verified
+                target = self.annotations.add(message, verified)
+                if target is not None:
+                    changed.add(target)
+            if message.kind not in ANNOTATIONS:
+                lines.append(message)
+        return lines, changed
 
     def _signer_unknown(self, message: ChatMessage) -> bool:
         return message.signature_valid and self._keyring.pinned(message.sender) is None
@@ -179,9 +264,10 @@ class RoomPane(Widget):
     def on_joined(self, event: Joined) -> None:
         session = self.session = event.session
         self.state = Connection.CONNECTED
-        history = session.history
+        history, _ = self._take_in(session.history, live=False)
         log = self.chat_log
-        log.add((self._entry(message, live=False) for message in history), seen=True)
+        batch = {message.id: message for message in history}
+        log.add((self._entry(message, live=False, batch=batch) for message in history), seen=True)
         log.older = session.has_older
         if self.members:
             self.local(EntryKind.INFO, f"{self.label}: a private conversation, encrypted end to "
@@ -207,20 +293,26 @@ class RoomPane(Widget):
     def on_delivered(self, event: Delivered) -> None:
         self._shown.set()
         entries: list[Entry] = []
+        changed: set[str] = set()
         spoken = False  # by someone else, just now (not a catch-up of what was missed)
         for unread, deliveries in itertools.groupby(event.deliveries, lambda d: d.unread):
-            added = [self._entry(delivery.message) for delivery in deliveries]
+            lines, touched = self._take_in((delivery.message for delivery in deliveries), True)
+            changed |= touched
+            batch = {message.id: message for message in lines}
+            added = [self._entry(message, batch=batch) for message in lines]
             self.warn_key_changes()  # before the lines it is about
             self.chat_log.add(added, unread=unread)
             entries += added
             spoken = spoken or (not unread and not all(entry.own for entry in added))
+        if changed:
+            self.chat_log.replace_messages(changed, self._remade)
         called = [entry for entry in entries if entry.mention]
         if called:
             self.post_message(Mentioned(self.room, called[-1]))
         elif spoken:
             self.post_message(Spoke(self.room))
         self.post_message(NicksSeen([d.message.sender for d in event.deliveries]))
-        own = [entry.message.id for entry in entries if entry.own and entry.message is not None]
+        own = [d.message.id for d in event.deliveries if d.message.sender == self.user]
         if own and self.session is not None:  # those still waiting for their acknowledgement
             waiting = {message.id for message in self.session.pending}
             self._echoed.update(id_ for id_ in own if id_ in waiting)
@@ -293,11 +385,17 @@ class RoomPane(Widget):
             self.notify(f"older messages of {self.label}: {error}", severity="error",
                         markup=False)  # fmt: skip
             return
-        entries = [self._entry(message, live=False) for message in messages]
+        lines, changed = self._take_in(messages, live=False)
+        batch = {message.id: message for message in lines}
+        entries = [self._entry(message, live=False, batch=batch) for message in lines]
         self.warn_key_changes()
         if not session.has_older:
             entries.insert(0, Entry(EntryKind.INFO, f"the beginning of {self.label}"))
         log.prepend(entries, older=session.has_older)
+        for message in lines:  # replies below that answer these now show what they answer
+            changed.update(self.annotations.replies(message.id))
+        if changed:
+            log.replace_messages(changed, self._remade)
         self.post_message(NicksSeen([message.sender for message in messages]))
 
     # --- sending -------------------------------------------------------------------------
@@ -311,17 +409,121 @@ class RoomPane(Widget):
 
     def submit(self, text: str, kind: Kind) -> bool:
         """Queue the line in the room's outbox (the screen never waits for Pravega); refuse,
-        with a local error line, what could never be sent."""
+        with a local error line, what could never be sent. While composing, the line replies
+        to, reacts to or edits the selected message."""
         if self.session is None:
             self.local(EntryKind.ERROR, f"not connected to {self.label} yet: nothing was sent")
             return False
+        composing, target = self.composing, None
+        reply_to, undo = None, False
+        if composing is not None:
+            chosen = composing.message.id
+            match composing.what:
+                case "reply":
+                    reply_to = chosen
+                case "edit":
+                    kind, target = Kind.EDIT, chosen
+                case _:
+                    kind, target = Kind.REACT, chosen
+                    undo = self.annotations.reacted(chosen, text)
         try:
-            message = self.session.submit(text, kind)
+            message = self.session.submit(text, kind, reply_to=reply_to, target=target, undo=undo)
         except PravechatError as error:
             self.local(EntryKind.ERROR, str(error))
             return False
         self._submitted_at[message.id] = time.monotonic()
+        self.cancel_composing()
         return True
+
+    # --- acting on a selected message ------------------------------------------------------
+
+    def cancel_composing(self) -> None:
+        """Esc: the next line is a plain one again."""
+        if self.composing is not None or self._delete_asked is not None:
+            self.composing, self._delete_asked = None, None
+            self.post_message(PaneChanged(self.room))
+
+    def on_message_chosen(self, event: MessageChosen) -> None:
+        """A key in selection mode (or in a thread) chose what to do with a message. The app
+        then gives the keys back to the input where typing follows."""
+        message, self.composing = event.message, None
+        asked, self._delete_asked = self._delete_asked, None
+        if message is not None:
+            self.act_on(event.what, message, asked == message.id)
+        self.post_message(PaneChanged(self.room))
+
+    def act_on(self, what: str, message: ChatMessage, asked: bool = False) -> None:
+        """``asked``: the deletion was asked for once already."""
+        match what:
+            case "reply" | "react":
+                self.composing = Composing(what, message)
+            case "edit" | "delete" if (refused := self._refusal(what, message)) is not None:
+                self.local(EntryKind.ERROR, refused)
+            case "edit":
+                self.composing = Composing(what, message)
+            case "delete" if asked:
+                self._delete(message)
+            case "delete":
+                self._delete_asked = message.id
+            case "thread":
+                self._show_thread(message)
+            case "info":
+                self.local(EntryKind.INFO, self._describe(message))
+
+    def _refusal(self, what: str, message: ChatMessage) -> str | None:
+        if message.sender != self.user:
+            return f"you can {what} only your own messages"
+        if not self.annotations.may_change(message, self.user):
+            return f"this message was sent unsigned (an older pravechat): it cannot be {what}ed"
+        if self.annotations.look(message).deleted:
+            return "this message is deleted already"
+        return None
+
+    def _delete(self, message: ChatMessage) -> None:
+        if self.session is None:
+            self.local(EntryKind.ERROR, f"not connected to {self.label} yet: nothing was deleted")
+            return
+        try:
+            sent = self.session.submit("", Kind.DELETE, target=message.id)
+        except PravechatError as error:
+            self.local(EntryKind.ERROR, str(error))
+            return
+        self._submitted_at[sent.id] = time.monotonic()
+
+    def _describe(self, message: ChatMessage) -> str:
+        """The full date and time of a message, and what else is known of it."""
+        when = message.sent_at.astimezone()
+        stamp = when.strftime("%A %d %B %Y, %H:%M:%S.") + f"{when.microsecond // 1000:03d} "
+        stamp += when.strftime("%Z") or when.strftime("%z")
+        look = self.annotations.look(message)
+        verified = self._keyring.judge(message, note=False).verified
+        facts = [
+            f"{message.sender}, {stamp}",
+            "verified" if verified else "unverified",
+            *(["edited"] if look.edited else []),
+            *(["deleted"] if look.deleted else []),
+            *([f"{look.replies} replies"] if look.replies else []),
+            f"id {message.id}",
+        ]
+        return "; ".join(facts)
+
+    def _show_thread(self, message: ChatMessage) -> None:
+        """A message and its replies (those loaded), in a view of their own."""
+        root = message
+        if message.reply_to is not None:  # a reply's thread is its original's
+            entry = self.chat_log.message_entry(message.reply_to)
+            root = entry.message if entry is not None and entry.message else message
+        entries = [self._remade(root)]
+        for reply_id in self.annotations.replies(root.id):
+            entry = self.chat_log.message_entry(reply_id)
+            if entry is not None:
+                entries.append(entry)
+        missing = len(self.annotations.replies(root.id)) + 1 - len(entries)
+        self.app.push_screen(ThreadScreen(self.label, entries, missing, self._choose))
+
+    def _choose(self, what: str, message: ChatMessage) -> None:
+        """As if chosen in this log (from the thread view): the app follows it up too."""
+        self.chat_log.post_message(MessageChosen(self.chat_log, what, message))
 
     def pending_lines(self) -> list[str]:
         """The outbox's lines to show as pending: those that waited PENDING_AFTER, or all
@@ -330,7 +532,7 @@ class RoomPane(Widget):
         now = time.monotonic()
         connected = self.state is Connection.CONNECTED
         shown = [
-            message.text
+            _pending_text(message)
             for message in waiting
             if message.id not in self._echoed
             and (not connected or now - self._submitted_at.get(message.id, 0.0) >= PENDING_AFTER)
@@ -352,3 +554,15 @@ class RoomPane(Widget):
         """After a crash: what is still waiting is sent on the next visit."""
         if self.session is not None:
             self.session.keep_unsent()
+
+
+def _pending_text(message: ChatMessage) -> str:
+    """How a line waiting in the outbox is listed."""
+    match message.kind:
+        case Kind.REACT:
+            return f"({'taking back' if message.undo else 'reacting'} {message.text})"
+        case Kind.EDIT:
+            return f"(edit) {message.text}"
+        case Kind.DELETE:
+            return "(deleting a message)"
+    return message.text

@@ -32,6 +32,7 @@ def build_app(
         connect,
         transport.list_rooms,
         scrollback=settings.scrollback,
+        time_format=settings.time_format,
         bell=settings.bell,
         notify_command=settings.notify_command,
         more_rooms=settings.rooms,

@@ -1,0 +1,159 @@
+"""Reactions, edits, deletions and replies: events that change how an earlier message is shown.
+
+The stream is append-only, so each of these is an event naming its ``target`` (or, for a
+reply, ``reply_to``); a conversation's :class:`Annotations` gathers them as they are read and
+says how a message looks now (docs/protocol.md, *Replies, reactions, edits and deletions*).
+
+Who may edit or delete is checked when a message is shown, not when the edit arrives: the
+edit may come before its message is loaded (scrolling back loads it later). An edit counts
+when its sender and signing key are the message's, with valid signatures on both.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from pravechat.core.protocol import ChatMessage, Kind
+
+MAX_PAIRS = 256
+"""(sender, reaction) pairs kept per message: a flood of reactions stays this small."""
+MAX_SIGNERS = 16
+"""Signing keys whose edits are kept per message: a forger can sign edits with keys of their
+own, which never apply, but must not push the author's out."""
+MAX_TARGETS = 100_000
+"""Messages with annotations kept, the oldest forgotten first (a scrollback's worth)."""
+MAX_REPLIES = 1000
+"""Replies listed per message in a thread."""
+
+
+@dataclass(frozen=True)
+class Reaction:
+    text: str
+    count: int
+    mine: bool
+    """The reader reacted so."""
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a message is shown now."""
+
+    text: str
+    edited: bool = False
+    deleted: bool = False
+    reactions: tuple[Reaction, ...] = ()
+    replies: int = 0
+
+
+Signer = tuple[str, str]  # (sender, key)
+
+
+class _Notes:
+    """What is known about one target."""
+
+    __slots__ = ("deleted", "edits", "reactions", "replies")
+
+    def __init__(self) -> None:
+        self.edits: dict[Signer, str] = {}
+        """The newest edit text per signer."""
+        self.deleted: set[Signer] = set()
+        self.reactions: dict[tuple[str, str], bool] = {}
+        """(sender, reaction) -> on, in the order first seen."""
+        self.replies: list[str] = []
+
+
+def _signer(message: ChatMessage) -> Signer | None:
+    if not message.signature_valid or message.key is None:
+        return None
+    return message.sender, message.key
+
+
+class Annotations:
+    """One conversation's reactions, edits, deletions and replies, for one reader."""
+
+    def __init__(self, user: str) -> None:
+        self.user = user
+        self._notes: OrderedDict[str, _Notes] = OrderedDict()
+
+    def _notes_of(self, target: str) -> _Notes:
+        notes = self._notes.get(target)
+        if notes is None:
+            notes = self._notes[target] = _Notes()
+            if len(self._notes) > MAX_TARGETS:
+                self._notes.popitem(last=False)
+        return notes
+
+    def add(self, message: ChatMessage, verified: bool) -> str | None:
+        """Take in a message read from the conversation; returns the id of the message whose
+        look may have changed (a reaction's, edit's or deletion's target; a reply's
+        original, whose thread grew), or None. ``verified``: the reader's key ring judged the
+        sender verified (reactions count only then)."""
+        if message.reply_to is not None:
+            replies = self._notes_of(message.reply_to).replies
+            if len(replies) < MAX_REPLIES and message.id not in replies:
+                replies.append(message.id)
+            return message.reply_to
+        target = message.target
+        if target is None or message.kind not in (Kind.REACT, Kind.EDIT, Kind.DELETE):
+            return None
+        signer = _signer(message)
+        if signer is None:  # unsigned or badly signed: it could never be the author's
+            return None
+        notes = self._notes_of(target)
+        match message.kind:
+            case Kind.REACT:
+                if not verified:
+                    return None
+                pair = (message.sender, message.text.strip())
+                if pair not in notes.reactions and len(notes.reactions) >= MAX_PAIRS:
+                    return None
+                notes.reactions[pair] = not message.undo
+            case Kind.EDIT:
+                if signer in notes.edits or len(notes.edits) < MAX_SIGNERS:
+                    notes.edits[signer] = message.text
+            case _:
+                if len(notes.deleted) < MAX_SIGNERS:
+                    notes.deleted.add(signer)
+        return target
+
+    def look(self, message: ChatMessage) -> Look:
+        """How ``message`` is shown now: its author's newest edit, deleted or not, and the
+        reactions counted."""
+        notes = self._notes.get(message.id)
+        if notes is None:
+            return Look(message.text)
+        author = _signer(message)
+        if author is not None and author in notes.deleted:
+            return Look("", deleted=True)
+        edit = notes.edits.get(author) if author is not None else None
+        return Look(
+            message.text if edit is None else edit,
+            edited=edit is not None,
+            reactions=self._reactions(notes),
+            replies=len(notes.replies),
+        )
+
+    def _reactions(self, notes: _Notes) -> tuple[Reaction, ...]:
+        counts: dict[str, int] = {}
+        mine: set[str] = set()
+        for (sender, text), on in notes.reactions.items():
+            if on:
+                counts[text] = counts.get(text, 0) + 1
+                if sender == self.user:
+                    mine.add(text)
+        return tuple(Reaction(text, count, text in mine) for text, count in counts.items())
+
+    def reacted(self, message_id: str, text: str) -> bool:
+        """Whether the reader's reaction ``text`` is on the message (sending it again undoes
+        it)."""
+        notes = self._notes.get(message_id)
+        return notes is not None and notes.reactions.get((self.user, text.strip()), False)
+
+    def replies(self, message_id: str) -> list[str]:
+        """Ids of the replies to the message, in the order read."""
+        notes = self._notes.get(message_id)
+        return list(notes.replies) if notes is not None else []
+
+    def may_change(self, message: ChatMessage, user: str) -> bool:
+        """Whether ``user``'s edit or deletion of ``message`` would apply (their own, signed
+        message)."""
+        return message.sender == user and _signer(message) is not None
