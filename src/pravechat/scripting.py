@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from pravechat.core.annotations import Annotations, Look
 from pravechat.core.connect import connect
 from pravechat.core.direct import DirectChats, parse_members
 from pravechat.core.errors import PravechatError
@@ -24,7 +25,7 @@ from pravechat.core.names import (
     validate_user,
 )
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI
-from pravechat.core.protocol import ChatMessage, Kind, dump_event, new_message
+from pravechat.core.protocol import ANNOTATIONS, ChatMessage, Kind, dump_event, new_message
 from pravechat.core.settings import load_settings
 from pravechat.core.transport import DEFAULT_SCOPE, Transport
 from pravechat.core.trust import KeyRing
@@ -140,9 +141,18 @@ async def _send_all(transport: Transport, room: str, batches: Iterable[list[Chat
         await writer.flush()
 
 
-def format_line(message: ChatMessage, verified: bool = True) -> str:
+def format_line(
+    message: ChatMessage, verified: bool = True, look: Look | None = None, answered: str = ""
+) -> str:
     """A message as one plain-text block; continuation lines are indented. A sender who could
-    not be verified is marked, as on the screen."""
+    not be verified is marked, as on the screen; ``look``: its edits, deletion and reactions;
+    ``answered``: the start of the message a reply answers."""
+    look = look or Look(message.text)
+    text = "(deleted)" if look.deleted else look.text + (" (edited)" if look.edited else "")
+    if answered:
+        text = f"(re {answered}) {text}"
+    if look.reactions:
+        text += "  [" + ", ".join(f"{r.text} {r.count}" for r in look.reactions) + "]"
     stamp = message.sent_at.strftime("%Y-%m-%d %H:%M:%S")
     if not verified:
         stamp += " " + UNVERIFIED_MARK
@@ -152,7 +162,7 @@ def format_line(message: ChatMessage, verified: bool = True) -> str:
         head = f"{stamp} -- "
     else:
         head = f"{stamp} <{message.sender}> "
-    return head + message.text.replace("\n", "\n" + " " * len(head))
+    return head + text.replace("\n", "\n" + " " * len(head))
 
 
 def history(
@@ -199,16 +209,23 @@ def history(
                 f"no room #{room} in scope {transport.scope}: `pravechat rooms` lists the rooms"
             )
     asyncio.run(sync_keys(transport, None, ring))
-    for message in asyncio.run(transport.history(room, limit)):
-        verified = ring.judge(message, note=False).verified
-        if as_json:
+    messages = asyncio.run(transport.history(room, limit))
+    verdicts = {message.id: ring.judge(message, note=False).verified for message in messages}
+    notes, by_id = Annotations(user or ""), {message.id: message for message in messages}
+    for message in messages:
+        notes.add(message, verdicts[message.id])
+    for message in messages:
+        verified = verdicts[message.id]
+        if as_json:  # every event as it is: scripts apply edits and reactions themselves
             fields = {**message.wire_fields(), "verified": verified}
             if is_direct(room):  # decrypted: the signature was over the ciphertext
                 fields = {k: v for k, v in fields.items() if k not in ("key", "sig")}
                 fields["readable"] = message.unreadable is None
             typer.echo(dump_event(fields))
-        else:
-            typer.echo(format_line(message, verified))
+        elif message.kind not in ANNOTATIONS:
+            answered = by_id.get(message.reply_to) if message.reply_to else None
+            quoted = notes.answered(message, answered) if message.reply_to else ""
+            typer.echo(format_line(message, verified, notes.look(message), quoted))
     for change in ring.take_changes():
         typer.echo(f"warning: {change.warning()}", err=True)
 

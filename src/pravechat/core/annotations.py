@@ -25,6 +25,16 @@ MAX_REPLIES = 1000
 """Replies listed per message in a thread."""
 
 
+EXCERPT_LENGTH = 60
+"""Characters of the answered message a reply shows."""
+
+
+def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
+    """The start of a message on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Reaction:
     text: str
@@ -152,6 +162,13 @@ class Annotations:
         """Ids of the replies to the message, in the order read."""
         notes = self._notes.get(message_id)
         return list(notes.replies) if notes is not None else []
+
+    def answered(self, reply: ChatMessage, original: ChatMessage | None) -> str:
+        """What a reply shows of the message it answers (``None``: not loaded)."""
+        if original is None:
+            return "a message not loaded"
+        look = self.look(original)
+        return f"{original.sender}: {'(deleted)' if look.deleted else excerpt(look.text)}"
 
     def may_change(self, message: ChatMessage, user: str) -> bool:
         """Whether ``user``'s edit or deletion of ``message`` would apply (their own, signed

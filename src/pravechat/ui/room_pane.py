@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from textual.app import ComposeResult
 from textual.widget import Widget
 
-from pravechat.core.annotations import Annotations
+from pravechat.core.annotations import Annotations, excerpt
 from pravechat.core.direct import label
 from pravechat.core.errors import PravechatError
 from pravechat.core.protocol import ANNOTATIONS, ChatMessage, Kind
@@ -42,9 +42,6 @@ from pravechat.ui.thread import ThreadScreen
 
 Connector = Callable[[str], Awaitable[ChatSession]]
 
-QUOTE_LENGTH = 60
-"""Characters of the answered message a reply shows."""
-
 
 @dataclass(frozen=True)
 class Composing:
@@ -54,7 +51,7 @@ class Composing:
     message: ChatMessage
 
     def hint(self) -> str:
-        about = f"{self.message.sender}: {quote(self.message.text, 30)}"
+        about = f"{self.message.sender}: {excerpt(self.message.text, 30)}"
         match self.what:
             case "reply":
                 return f"reply to {about}  (Esc: cancel)"
@@ -62,12 +59,6 @@ class Composing:
                 return f"react to {about}: an emoji or a word  (Esc: cancel)"
             case _:
                 return "edit your message, Enter saves  (Esc: cancel)"
-
-
-def quote(text: str, length: int = QUOTE_LENGTH) -> str:
-    """The start of a message on one line."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= length else flat[: length - 1] + "…"
 
 
 PENDING_AFTER = 0.4
@@ -190,10 +181,7 @@ class RoomPane(Widget):
         if answered is None:
             entry = self.chat_log.message_entry(message.reply_to)
             answered = entry.message if entry is not None else None
-        if answered is None:
-            return "a message not loaded"
-        look = self.annotations.look(answered)
-        return f"{answered.sender}: {'(deleted)' if look.deleted else quote(look.text)}"
+        return self.annotations.answered(message, answered)
 
     def _take_in(
         self, messages: Iterable[ChatMessage], live: bool
