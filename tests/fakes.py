@@ -1,13 +1,14 @@
 """A fake room session for widget tests (never the proof that chat works: see test_ui_pravega)."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from pravechat.core.identity import Identity
 from pravechat.core.names import room_stream
 from pravechat.core.presence import Presence
 from pravechat.core.protocol import ChatMessage, Kind, decode_event, dump_event, new_message
+from pravechat.core.search import Found, Progress
 from pravechat.core.session import Connection, Delivery, SessionStatus, StatusListener
 from pravechat.core.transport import TransportError
 from pravechat.core.trust import KeyRing
@@ -116,11 +117,36 @@ class FakeSession:
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
         return self.submit(text, kind)
 
+    def searcher(self, term: str) -> "FakeSearch":
+        return FakeSearch([*self.older, *self.history, *self.sent], term)
+
     async def close(self) -> None:
         self.closed = True
 
     def keep_unsent(self) -> None:
         self.kept = list(self.outbox)
+
+
+class FakeSearch:
+    """core.search's Searcher over messages in memory: what the screen does with results."""
+
+    def __init__(self, messages: list[ChatMessage], term: str) -> None:
+        self.messages, self.term, self.cancelled = messages, term.casefold(), False
+
+    def search_blocking(self, on_progress: Callable[[Progress], None] | None = None) -> list[Found]:
+        hits = [Found(m, n, n + 1) for n, m in enumerate(self.messages)
+                if self.term in m.text.casefold()]  # fmt: skip
+        if on_progress is not None:
+            on_progress(Progress(len(self.messages), len(self.messages), len(hits), len(hits)))
+        return hits
+
+    def around_blocking(
+        self, hit: Found, count: int = 15
+    ) -> tuple[list[ChatMessage], list[ChatMessage]]:
+        return self.messages[max(0, hit.offset - count) : hit.end], self.messages[hit.end :][:count]
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 class FakeChat:

@@ -18,7 +18,9 @@ from pravechat.core.settings import Settings
 from pravechat.core.transport import Transport
 from pravechat.core.trust import KeyRing
 from pravechat.ui.app import PravechatApp
+from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.run import build_app
+from pravechat.ui.views import MessagesScreen, ResultsScreen
 from tests.clients import protocol_0_4
 from tests.helpers import run_cli
 
@@ -179,3 +181,42 @@ async def test_an_older_client_shows_replies_and_skips_the_new_kinds(
     assert shown == ["hello", "an answer", "the end"]
     assert skipped == [protocol_0_4.SkipReason.INVALID] * 3
     assert all(d.signature_valid for d in old if isinstance(d, protocol_0_4.ChatMessage))
+
+
+async def test_search_reaches_past_the_loaded_history_and_opens_around_a_result(
+    pravega_uri: str,
+) -> None:
+    scope = f"conv-{uuid.uuid4().hex[:10]}"
+    lines = ["the first plan: Zebra", *(f"filler {n}" for n in range(1, 3000))]
+    sent = run_cli("send", "--user", "alex", "--room", "lobby", "--controller", pravega_uri,
+                   "--scope", scope, "-", stdin="\n".join(lines) + "\n")  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    tim = build_app(
+        Settings(user="tim", controller=pravega_uri, scope=scope, history=100),
+        Transport.connect(pravega_uri, scope),
+    )
+    async with tim.run_test(size=(120, 30)) as pilot:
+        await _joined(pilot, tim)
+        await _until(pilot, "history", lambda: "filler 2999" in _shown(tim))
+        assert "Zebra" not in _shown(tim)  # far older than the 100 loaded
+        tim.chat_input.value = "/search zebra"
+        await pilot.press("enter")
+        await _until(pilot, "the results", lambda: isinstance(tim.screen, ResultsScreen))
+        assert "1 message holds 'zebra' in #lobby" in _shown(tim)
+        await pilot.press("enter")
+        await _until(pilot, "the messages around", lambda: isinstance(tim.screen, MessagesScreen))
+        log = tim.screen.query_one(ChatLog)
+        assert log.selected_entry is not None
+        assert log.selected_entry.text == "the first plan: Zebra"
+        shown = [entry.text for entry in log.entries if entry.message is not None]
+        assert shown == ["the first plan: Zebra", *(f"filler {n}" for n in range(1, 16))]
+        await pilot.press("r")  # a reply to it, from there
+        await _until(pilot, "back", lambda: not isinstance(tim.screen, MessagesScreen))
+        tim.chat_input.value = "found it"
+        await pilot.press("enter")
+        await _until(pilot, "the reply", lambda: "found it" in _shown(tim))
+        assert "↪ a message not loaded" in _shown(tim)  # older than the scrollback
+
+        tim.chat_input.value = "/search nothing-like-this"
+        await pilot.press("enter")
+        await _until(pilot, "no result", lambda: "no message of #lobby holds" in _shown(tim))

@@ -75,7 +75,7 @@ async def test_three_users_two_rooms(pravega_uri: str) -> None:
         await tp.press("ctrl+n")
         await tp.pause()
         assert tim.room == "random" and tim.rooms["random"].unseen == 0
-        tim.chat_input.value = "/search COME"
+        tim.chat_input.value = "/find COME"
         await tp.press("enter")
         await tp.pause()
         assert "match 1/1" in str(tim.query_one("#status").render())

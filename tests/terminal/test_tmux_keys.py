@@ -237,7 +237,7 @@ def test_every_key_in_a_real_terminal(
 
     # Ctrl+F starts a search; again: the next match; Esc ends it.
     pane.keys("ctrl+f")
-    assert pane.input_lines()[0] == "/search"
+    assert pane.input_lines()[0] == "/find"
     pane.type("line 5")
     pane.keys("enter")
     assert "match 1/11" in pane.status()

@@ -10,7 +10,7 @@ from pravechat.core.names import room_stream
 from pravechat.core.protocol import ChatMessage, Kind, decode_event, dump_event, new_message
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.entries import EntryKind
-from pravechat.ui.thread import ThreadScreen
+from pravechat.ui.views import MessagesScreen
 from tests.fakes import FIXED_TIME, FakeChat, identity, message, signed, unsigned_message
 
 
@@ -168,14 +168,14 @@ async def test_thread_view_lists_a_message_and_its_replies() -> None:
         await _started(pilot, app)
         assert "↪ alex: what's for lunch?" in _lines(app)
         await pilot.press("alt+up", "t")
-        await _until(pilot, lambda: isinstance(app.screen, ThreadScreen), "the thread")
+        await _until(pilot, lambda: isinstance(app.screen, MessagesScreen), "the thread")
         from pravechat.ui.chat_log import ChatLog
 
         thread = app.screen.query_one(ChatLog)
         texts = [e.text for e in thread.entries if e.kind is EntryKind.MESSAGE]
         assert texts == ["what's for lunch?", "pizza", "soup"]
         await pilot.press("up", "r")  # reply to "pizza" from the thread
-        await _until(pilot, lambda: not isinstance(app.screen, ThreadScreen), "closed")
+        await _until(pilot, lambda: not isinstance(app.screen, MessagesScreen), "closed")
         assert "reply to sam" in app.current.hint and app.chat_input.has_focus
         await pilot.press(*"yes", "enter")
         assert chat.current.sent[-1].reply_to == replies[0].id

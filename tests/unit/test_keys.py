@@ -14,7 +14,7 @@ import pytest
 
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.chat_log import ChatLog
-from pravechat.ui.thread import ThreadScreen
+from pravechat.ui.views import MessagesScreen, ResultsScreen
 from pravechat.ui.widgets import ChatInput, MemberList, RoomList
 from tests.fakes import FakeChat, message
 from tests.helpers import settled
@@ -112,7 +112,7 @@ async def _bottom() -> None:
 async def _search() -> None:
     async with _chat() as (pilot, app):
         await pilot.press("ctrl+f")  # no search yet: starts one in the input
-        assert app.chat_input.value == "/search "
+        assert app.chat_input.value == "/find "
         await pilot.press(*"needle", "enter")
         await pilot.pause()
         assert "match 1/4" in _status(app)
@@ -123,7 +123,7 @@ async def _search() -> None:
 
 async def _end_search() -> None:
     async with _chat() as (pilot, app):
-        app.chat_input.value = "/search needle"
+        app.chat_input.value = "/find needle"
         await pilot.press("enter")
         await pilot.pause()
         assert "match 1/4" in _status(app)
@@ -297,7 +297,7 @@ async def _delete() -> None:
 
 async def _thread() -> None:
     async with _selecting("t") as (_pilot, app):
-        assert isinstance(app.screen, ThreadScreen)
+        assert isinstance(app.screen, MessagesScreen)
 
 
 async def _info() -> None:
@@ -311,7 +311,41 @@ async def _thread_closes(key: str) -> None:
     async with _selecting("t") as (pilot, app):
         await pilot.press(key)
         await pilot.pause()
-        assert not isinstance(app.screen, ThreadScreen)
+        assert not isinstance(app.screen, MessagesScreen)
+
+
+@asynccontextmanager
+async def _results() -> AsyncIterator[tuple[Any, PravechatApp]]:
+    """The results of /search needle (lines 0, 50, 100 and 150 hold it), newest first."""
+    async with _chat() as (pilot, app):
+        app.chat_input.value = "/search needle"
+        await pilot.press("enter")
+        for _ in range(100):
+            if isinstance(app.screen, ResultsScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ResultsScreen)
+        yield pilot, app
+
+
+async def _results_close(key: str) -> None:
+    async with _results() as (pilot, app):
+        await pilot.press(key)
+        await pilot.pause()
+        assert not isinstance(app.screen, ResultsScreen)
+
+
+async def _result_opens() -> None:
+    async with _results() as (pilot, app):
+        await pilot.press("down", "enter")  # the second newest: line 100
+        for _ in range(100):
+            if isinstance(app.screen, MessagesScreen):
+                break
+            await pilot.pause(0.05)
+        log = app.screen.query_one(ChatLog)
+        assert log.selected_entry is not None and log.selected_entry.text == "line 100 needle"
+        texts = [e.text for e in log.entries if e.message is not None]
+        assert texts[0] == "line 85" and texts[-1] == "line 115"  # 15 before, 15 after
 
 
 LOG_EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
@@ -343,10 +377,18 @@ def _bound_keys() -> set[str]:
     return _keys(PravechatApp.BINDINGS) | set(ChatInput.KEY_ACTIONS)
 
 
+RESULTS_EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
+    "escape": partial(_results_close, "escape"),
+    "q": partial(_results_close, "q"),
+    "enter": _result_opens,  # the option list's own key
+}
+
+
 def test_every_bound_key_has_a_test() -> None:
     assert _bound_keys() == set(EFFECTS)
     assert _keys(ChatLog.BINDINGS) == set(LOG_EFFECTS)
-    assert _keys(ThreadScreen.BINDINGS) == set(THREAD_EFFECTS)
+    assert _keys(MessagesScreen.BINDINGS) == set(THREAD_EFFECTS)
+    assert _keys(ResultsScreen.BINDINGS) | {"enter"} == set(RESULTS_EFFECTS)
 
 
 @pytest.mark.parametrize("key", sorted(EFFECTS))
@@ -357,6 +399,11 @@ async def test_key(key: str) -> None:
 @pytest.mark.parametrize("key", sorted(LOG_EFFECTS))
 async def test_key_of_a_selected_message(key: str) -> None:
     await LOG_EFFECTS[key]()
+
+
+@pytest.mark.parametrize("key", sorted(RESULTS_EFFECTS))
+async def test_key_of_search_results(key: str) -> None:
+    await RESULTS_EFFECTS[key]()
 
 
 @pytest.mark.parametrize("key", sorted(THREAD_EFFECTS))

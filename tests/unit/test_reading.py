@@ -401,10 +401,10 @@ async def test_the_panels_follow_each_resize() -> None:
 async def test_an_answer_to_a_command_is_shown_though_the_view_was_scrolled_up() -> None:
     async with _scrolled_up() as (pilot, app, _chat):
         log = app.chat_log
-        app.chat_input.value = "/search"
+        app.chat_input.value = "/find"
         await pilot.press("enter")
         await pilot.pause()
-        assert "usage: /search TEXT" in _visible(log)[-1]
+        assert "usage: /find TEXT" in _visible(log)[-1]
         await pilot.press("pageup")
         app.chat_input.value = "x" * 4001
         await pilot.press("enter")

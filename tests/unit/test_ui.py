@@ -210,7 +210,7 @@ async def test_search_jumps_between_matches_newest_first() -> None:
         await pilot.pause()
         log = app.chat_log
         bottom = log.scroll_y
-        await _type(pilot, app, "/search NEEDLE")
+        await _type(pilot, app, "/find NEEDLE")
         assert "match 1/3" in str(app.query_one("#status").render())  # newest first
 
         def visible() -> str:
@@ -226,7 +226,7 @@ async def test_search_jumps_between_matches_newest_first() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert "match" not in str(app.query_one("#status").render())
-        await _type(pilot, app, "/search nowhere")
+        await _type(pilot, app, "/find nowhere")
         assert any("no match for 'nowhere'" in line for line in log.plain_lines())
 
 

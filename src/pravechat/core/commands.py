@@ -20,7 +20,8 @@ class Action(StrEnum):
     ROOMS = "rooms"
     WHO = "who"
     CLEAR = "clear"
-    SEARCH = "search"  # text to find; empty: the next (older) match
+    SEARCH = "search"  # text to find in the whole conversation, as Pravega holds it
+    FIND = "find"  # text to find in the loaded lines; empty: the next (older) match
     MSG = "msg"  # target: the other members ("bob" or "bob,carol"); text: the message
     QUERY = "query"  # target: the other members; open the conversation
     VERIFY = "verify"  # a nick whose key fingerprint to show; empty: your own
@@ -55,7 +56,8 @@ COMMANDS: tuple[CommandHelp, ...] = (  # in this order in /help and for Tab: /jo
     CommandHelp("query", "/query NICK", "open the private conversation with NICK (or NICK,NICK)"),
     CommandHelp("greet", "/greet", "say hi to the room"),
     CommandHelp("joke", "/joke", "tell a random joke"),
-    CommandHelp("search", "/search TEXT", "find in the loaded history, newest first"),
+    CommandHelp("search", "/search TEXT", "search everything ever said here (from Pravega)"),
+    CommandHelp("find", "/find TEXT", "find in the loaded lines; Ctrl+F: the next match"),
     CommandHelp("clear", "/clear", "clear the screen (Pravega keeps it)"),
     CommandHelp("verify", "/verify [NICK]", "show NICK's key fingerprint (or yours) to compare"),
     CommandHelp("trust", "/trust NICK", "accept NICK's new key after comparing fingerprints"),
@@ -109,8 +111,12 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             return Command(Action.WHO)
         case "clear":
             return Command(Action.CLEAR)
-        case "search" | "find":
+        case "search":
+            if not rest:
+                return Command(Action.ERROR, "usage: /search TEXT (everything said here)")
             return Command(Action.SEARCH, rest)
+        case "find":
+            return Command(Action.FIND, rest)
         case "msg":
             target, text = [*re.split(r"\s", rest, maxsplit=1), ""][:2]
             if not target or not text.strip():

@@ -29,6 +29,7 @@ from pravechat.core.room_reader import (
     Ready,
     RoomReader,
 )
+from pravechat.core.search import RoomSearch, Searcher
 from pravechat.core.server_watch import server_back, server_lost
 from pravechat.core.transport import (
     DEFAULT_SCROLLBACK,
@@ -124,6 +125,8 @@ class ChatSession(Protocol):
     async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage: ...
 
     async def load_older(self, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]: ...
+
+    def searcher(self, term: str) -> Searcher: ...
 
     async def close(self) -> None: ...
 
@@ -422,6 +425,10 @@ class RoomSession:
             notice += "; " + _GROUP_REPLACED.format(room=self.room, group=opened.group)
             notice += ", from where you were"
         self._status(Connection.CONNECTED, notice)
+
+    def searcher(self, term: str) -> Searcher:
+        """A search of the whole room for ``term`` (core.search), as Pravega holds it."""
+        return RoomSearch(self._transport, room_stream(self.room), term, self.user)
 
     async def load_older(self, limit: int = DEFAULT_SCROLLBACK) -> list[ChatMessage]:
         """Up to ``limit`` messages from before the oldest loaded, oldest first, read back

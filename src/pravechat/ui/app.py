@@ -88,7 +88,7 @@ KEYS_HELP = (
     ("Tab", "complete a command, nick or room (again: next)"),
     ("PgUp / PgDn", "scroll; Ctrl+Home / Ctrl+End: top, end"),
     ("Ctrl+N / P", "next, previous room; Alt+1..9: by number"),
-    ("Ctrl+F / Esc", "next match of /search; end the search"),
+    ("Ctrl+F / Esc", "next match of /find; end it, or a /search"),
     *ACTIONS_HELP,
     ("F2", "show or hide the rooms and members panels"),
     ("Ctrl+Q", "quit (or Ctrl+C); your place is saved"),
@@ -761,8 +761,8 @@ class PravechatApp(App[None]):
             return
         chat_input = self.chat_input
         command = parse(line, self.user)
-        searching = command.action is Action.SEARCH and bool(
-            command.text or self.current.search_status
+        searching = command.action is Action.SEARCH or (
+            command.action is Action.FIND and bool(command.text or self.current.search_status)
         )
         if not searching:
             self.chat_log.follow()  # what you sent, or the answer to it, is what you look at
@@ -806,10 +806,12 @@ class PravechatApp(App[None]):
                 self._open_direct(command.target, text)
             case Action.CLEAR:
                 self.chat_log.clear()
-            case Action.SEARCH if searching:
-                self.current.search(command.text)
             case Action.SEARCH:
-                self._local(EntryKind.ERROR, "usage: /search TEXT (then Ctrl+F: the next match)")
+                self.current.search_room(command.text)
+            case Action.FIND if searching:
+                self.current.find(command.text)
+            case Action.FIND:
+                self._local(EntryKind.ERROR, "usage: /find TEXT (then Ctrl+F: the next match)")
             case Action.VERIFY if command.text:
                 self._local(EntryKind.INFO, describe_key(self.keyring, command.text))
                 if (shown := self.keyring.latest.get(command.text)) is not None:
@@ -880,11 +882,11 @@ class PravechatApp(App[None]):
         self._local(EntryKind.INFO, f"rooms: {listing}")
 
     def action_search_next(self) -> None:
-        """Ctrl+F: the next older match, or start a search in the input line."""
-        if self.current.search_status:
-            self.current.search("")
+        """Ctrl+F: the next older match, or start a /find in the input line."""
+        if self.current.search_status and self.current._room_search is None:
+            self.current.find("")
         else:
-            self.chat_input.value = "/search "
+            self.chat_input.value = "/find "
             self.chat_input.focus()
 
     def action_end_search(self) -> None:

@@ -574,10 +574,13 @@ class ChatLog(ScrollView, can_focus=True):
         index = self._index(self.selected)
         return self._entries[index] if index is not None else None
 
-    def start_selecting(self) -> bool:
-        """Select the newest message and take the keys; False when there is none."""
+    def start_selecting(self, message_id: str | None = None) -> bool:
+        """Select the message with this id (else the newest) and take the keys; False when
+        there is none."""
         self.selected = None
-        if not self._step_selection(len(self._entries), -1):
+        index = self._index(self._by_id.get(message_id or ""))
+        start = len(self._entries) if index is None else index + 1
+        if not self._step_selection(start, -1):
             return False
         self.focus()
         return True

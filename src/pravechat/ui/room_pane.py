@@ -18,9 +18,11 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 
 from pravechat.core.annotations import Annotations, excerpt
+from pravechat.core.blocking import off_loop
 from pravechat.core.direct import label
 from pravechat.core.errors import PravechatError
 from pravechat.core.protocol import ANNOTATIONS, ChatMessage, Kind
+from pravechat.core.search import Found, Progress, Searcher
 from pravechat.core.session import ChatSession, Connection, SessionStatus
 from pravechat.core.trust import KeyRing
 from pravechat.ui.chat_log import ChatLog
@@ -38,7 +40,7 @@ from pravechat.ui.messages import (
     UnseenChanged,
     WantsOlder,
 )
-from pravechat.ui.thread import ThreadScreen
+from pravechat.ui.views import MessagesScreen, ResultsScreen
 
 Connector = Callable[[str], Awaitable[ChatSession]]
 
@@ -117,6 +119,8 @@ class RoomPane(Widget):
         """Where /search stands (the status bar shows it); empty: no search."""
         self.annotations = Annotations(user)
         """Reactions, edits, deletions and replies read here."""
+        self._room_search: Searcher | None = None
+        """A /search of the whole conversation under way."""
         self.composing: Composing | None = None
         """The selected message the next line replies to, reacts to or edits."""
         self._delete_asked: str | None = None
@@ -161,19 +165,27 @@ class RoomPane(Widget):
         return self.composing.hint() if self.composing is not None else self.search_status
 
     def _entry(
-        self, message: ChatMessage, live: bool = True, batch: dict[str, ChatMessage] | None = None
+        self,
+        message: ChatMessage,
+        live: bool = True,
+        batch: dict[str, ChatMessage] | None = None,
+        notes: Annotations | None = None,
     ) -> Entry:
-        """``batch``: messages about to be shown with it, which a reply may answer."""
+        """``batch``: messages about to be shown with it, which a reply may answer; ``notes``:
+        the reactions and edits that apply (this conversation's by default)."""
         verified = self._keyring.judge(message, note=live).verified
+        notes = notes or self.annotations
         return message_entry(
             message, self.user, verified, private=bool(self.members),
-            look=self.annotations.look(message), reply=self._quote(message, batch or {}),
+            look=notes.look(message), reply=self._quote(message, batch or {}, notes),
         )  # fmt: skip
 
     def _remade(self, message: ChatMessage) -> Entry:
         return self._entry(message, live=False)
 
-    def _quote(self, message: ChatMessage, batch: dict[str, ChatMessage]) -> str:
+    def _quote(
+        self, message: ChatMessage, batch: dict[str, ChatMessage], notes: Annotations
+    ) -> str:
         """What a reply shows of the message it answers."""
         if message.reply_to is None:
             return ""
@@ -181,7 +193,7 @@ class RoomPane(Widget):
         if answered is None:
             entry = self.chat_log.message_entry(message.reply_to)
             answered = entry.message if entry is not None else None
-        return self.annotations.answered(message, answered)
+        return notes.answered(message, answered)
 
     def _take_in(
         self, messages: Iterable[ChatMessage], live: bool
@@ -339,8 +351,9 @@ class RoomPane(Widget):
         if how in ("page_up", "top") and log.scroll_y <= 0:
             log.want_older()  # already at the top, so no scroll said so
 
-    def search(self, term: str) -> None:
-        """/search TERM: the newest match; an empty term: the next older one."""
+    def find(self, term: str) -> None:
+        """/find TERM: the newest match in the loaded lines; an empty term: the next older
+        one."""
         found, total = self.chat_log.search(term)
         if total:
             self.search_status = f"match {found}/{total}  Ctrl+F next, Esc ends"
@@ -350,9 +363,84 @@ class RoomPane(Widget):
         self.post_message(PaneChanged(self.room))
 
     def end_search(self) -> None:
+        """Esc: end a /find, or stop a /search under way."""
+        if self._room_search is not None:
+            self._room_search.cancel()
         self.chat_log.end_search()
         self.search_status = ""
         self.post_message(PaneChanged(self.room))
+
+    def search_room(self, term: str) -> None:
+        """/search TEXT: the whole conversation as Pravega holds it, not only what is loaded;
+        the results in a list, each opened around its message."""
+        if self.session is None:
+            self.local(EntryKind.ERROR, f"not connected to {self.label} yet: nothing searched")
+            return
+        if self._room_search is not None:
+            self._room_search.cancel()
+        searcher = self._room_search = self.session.searcher(term)
+        self.search_status = f"searching {self.label} for {term!r}…  Esc stops"
+        self.post_message(PaneChanged(self.room))
+        self.run_worker(self._search_room(searcher, term), group="search", exit_on_error=False)
+
+    async def _search_room(self, searcher: Searcher, term: str) -> None:
+        began = time.monotonic()
+        last = Progress(0, 0, 0, 0)
+
+        def progress(now: Progress) -> None:  # in the searching thread
+            nonlocal last
+            last = now
+            self.app.call_from_thread(self._searching, term, now)
+
+        try:
+            hits = await off_loop(searcher.search_blocking, progress)
+        except PravechatError as error:
+            self.local(EntryKind.ERROR, f"searching {self.label} failed: {error}")
+            return
+        finally:
+            if self._room_search is searcher:
+                self._room_search, self.search_status = None, ""
+                self.post_message(PaneChanged(self.room))
+        if searcher.cancelled:
+            self.local(EntryKind.INFO, f"search of {self.label} for {term!r} stopped")
+            return
+        searched = f"{last.events:,} events in {time.monotonic() - began:.1f} s"
+        if not hits:
+            self.local(EntryKind.ERROR, f"no message of {self.label} holds {term!r} "
+                       f"({searched})")  # fmt: skip
+            return
+        counted = "1 message holds" if len(hits) == 1 else f"{len(hits):,} messages hold"
+        self.local(EntryKind.INFO, f"{counted} {term!r} in {self.label} ({searched})")
+        title = f"{len(hits):,} found in {self.label} for {term!r}: Enter opens one, Esc closes"
+        chosen = await self.app.push_screen_wait(ResultsScreen(title, hits))
+        if chosen is not None:
+            await self._open_around(searcher, chosen)
+
+    def _searching(self, term: str, now: Progress) -> None:
+        if self._room_search is not None and now.total:
+            percent = 100 * now.done // now.total
+            self.search_status = (f"searching {self.label} for {term!r}: {percent}%, "
+                                  f"{now.found:,} found  Esc stops")  # fmt: skip
+            self.post_message(PaneChanged(self.room))
+
+    async def _open_around(self, searcher: Searcher, hit: Found) -> None:
+        """The messages before and after a result, read from Pravega, the result selected."""
+        try:
+            before, after = await off_loop(searcher.around_blocking, hit)
+        except PravechatError as error:
+            self.local(EntryKind.ERROR, f"reading around the result failed: {error}")
+            return
+        notes = Annotations(self.user)
+        lines: list[ChatMessage] = []
+        for message in [*before, *after]:
+            notes.add(message, self._keyring.judge(message, note=False).verified)
+            if message.kind not in ANNOTATIONS:
+                lines.append(message)
+        batch = {message.id: message for message in lines}
+        entries = [self._entry(message, False, batch, notes) for message in lines]
+        when = hit.message.sent_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        title = f"{self.label} around {hit.message.sender}'s message of {when}: Esc closes"
+        self.app.push_screen(MessagesScreen(title, entries, self._choose, hit.message.id))
 
     # --- older messages ------------------------------------------------------------------
 
@@ -501,13 +589,15 @@ class RoomPane(Widget):
         if message.reply_to is not None:  # a reply's thread is its original's
             entry = self.chat_log.message_entry(message.reply_to)
             root = entry.message if entry is not None and entry.message else message
+        replies = self.annotations.replies(root.id)
         entries = [self._remade(root)]
-        for reply_id in self.annotations.replies(root.id):
-            entry = self.chat_log.message_entry(reply_id)
-            if entry is not None:
-                entries.append(entry)
-        missing = len(self.annotations.replies(root.id)) + 1 - len(entries)
-        self.app.push_screen(ThreadScreen(self.label, entries, missing, self._choose))
+        entries += [e for r in replies if (e := self.chat_log.message_entry(r)) is not None]
+        title = f"thread in {self.label}: {len(replies)} repl{'y' if len(replies) == 1 else 'ies'}"
+        if len(entries) <= len(replies):
+            missing = len(replies) + 1 - len(entries)
+            entries.append(Entry(EntryKind.INFO, f"{missing} more not loaded: scroll up in "
+                                                 f"{self.label} to load them"))  # fmt: skip
+        self.app.push_screen(MessagesScreen(title, entries, self._choose))
 
     def _choose(self, what: str, message: ChatMessage) -> None:
         """As if chosen in this log (from the thread view): the app follows it up too."""

@@ -1,0 +1,52 @@
+"""Searching a whole room as Pravega holds it (core.search): the first message ever sent among
+100,000, edits and deletions applied, progress, and what is around a result."""
+
+import uuid
+
+from pravechat.core.names import room_stream
+from pravechat.core.protocol import Kind
+from pravechat.core.search import Progress, RoomSearch
+from pravechat.core.session import RoomSession
+from pravechat.core.transport import Transport
+from tests.helpers import run_cli
+from tests.pravega.test_conversation import _signed_session
+
+
+def test_search_of_100000_messages_finds_the_first_ever_sent(pravega_uri: str) -> None:
+    scope = f"search-{uuid.uuid4().hex[:10]}"
+    lines = ["the very first message, Needle-Zero", *(f"line {n}" for n in range(1, 100_000))]
+    sent = run_cli("send", "--user", "alex", "--room", "lobby", "--controller", pravega_uri,
+                   "--scope", scope, "-", stdin="\n".join(lines) + "\n")  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    transport = Transport.connect(pravega_uri, scope)
+    progress: list[Progress] = []
+    search = RoomSearch(transport, room_stream("lobby"), "needle-zero", "tim")
+    [hit] = search.search_blocking(progress.append)
+    assert hit.message.text == "the very first message, Needle-Zero" and hit.offset == 0
+    assert hit.message.signature_valid  # checked in full once it matched
+    assert progress[-1].done == progress[-1].total and progress[-1].events == 100_000
+    assert [p.done for p in progress] == sorted(p.done for p in progress) and len(progress) > 3
+    before, after = search.around_blocking(hit)
+    assert [m.text for m in before] == [hit.message.text]  # nothing before the first
+    assert [m.text for m in after] == [f"line {n}" for n in range(1, 16)]
+    [*many] = RoomSearch(transport, room_stream("lobby"), "line 9999", "tim").search_blocking()
+    assert [m.message.text for m in many] == ["line 9999", *(f"line 9999{n}" for n in range(10))]
+
+
+async def test_search_sees_edits_and_deletions(pravega_uri: str, opened: list[RoomSession]) -> None:
+    scope = f"search-{uuid.uuid4().hex[:10]}"
+    alice, _ = await _signed_session(pravega_uri, scope, "alice", opened)
+    typo = await alice.send("meet at the statoin")
+    gone = await alice.send("the station is closed")
+    kept = await alice.send("station 2 is open")
+    alice.submit("meet at the station", Kind.EDIT, target=typo.id)
+    alice.submit("", Kind.DELETE, target=gone.id)
+    mallory, _ = await _signed_session(pravega_uri, scope, "mallory", opened)
+    mallory.submit("", Kind.DELETE, target=kept.id)  # not hers: changes nothing
+    await mallory.send("done")
+    transport = Transport.connect(pravega_uri, scope)
+    hits = RoomSearch(transport, room_stream("lobby"), "STATION", "tim").search_blocking()
+    assert [hit.message.id for hit in hits] == [typo.id, kept.id]
+    before, after = RoomSearch(transport, room_stream("lobby"), "x", "tim").around_blocking(hits[0])
+    assert [m.id for m in before] == [typo.id]
+    assert [m.kind for m in after][:3] == [Kind.CHAT, Kind.CHAT, Kind.EDIT]
