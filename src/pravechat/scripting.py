@@ -3,9 +3,11 @@
 import asyncio
 import codecs
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -22,10 +24,12 @@ from pravechat.core.names import (
     is_direct,
     normalize_room,
     public_room,
+    room_stream,
     validate_user,
 )
 from pravechat.core.probe import DEFAULT_CONTROLLER_URI
 from pravechat.core.protocol import ANNOTATIONS, ChatMessage, Kind, dump_event, new_message
+from pravechat.core.search import RoomSearch
 from pravechat.core.settings import load_settings
 from pravechat.core.transport import DEFAULT_SCOPE, Transport
 from pravechat.core.trust import KeyRing
@@ -165,6 +169,50 @@ def format_line(
     return head + text.replace("\n", "\n" + " " * len(head))
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def format_markdown(
+    message: ChatMessage, verified: bool = True, look: Look | None = None, answered: str = ""
+) -> str:
+    """A message as a Markdown list item. Its text is escaped: a sender's ``![x](http://...)``
+    or ``<script>`` shows as typed, never as an image, a link or HTML."""
+    look = look or Look(message.text)
+
+    def escaped(text: str) -> str:
+        return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n  ")
+
+    text = "*(deleted)*" if look.deleted else escaped(look.text)
+    if look.edited:
+        text += " *(edited)*"
+    if answered:
+        text = f"> {escaped(answered)}  \n  {text}"
+    if look.reactions:
+        text += "  \n  " + ", ".join(f"{escaped(r.text)} {r.count}" for r in look.reactions)
+    when = message.sent_at.strftime("%Y-%m-%d %H:%M:%S")
+    who = f"**{escaped(message.sender)}**" + ("" if verified else " (unverified)")
+    if message.kind is Kind.ACTION:
+        who = f"\\* {who}"
+    return f"- {when} {who}: {text}"
+
+
+def parse_date(text: str | None, option: str) -> datetime | None:
+    """``2026-11-27`` or ``2026-11-27T10:00[:00][+01:00]``; local time without a zone."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise PravechatError(
+            f"{option} {text!r}: not a date (2026-11-27, or 2026-11-27T10:00)"
+        ) from None
+    return when if when.tzinfo is not None else when.astimezone()
+
+
+def label_of(room: str) -> str:
+    return f"conversation {room}" if is_direct(room) else f"#{room}"
+
+
 def history(
     room: Annotated[str | None, typer.Argument(help="The room (not with --with).")] = None,
     with_: Annotated[
@@ -186,6 +234,20 @@ def history(
             help="Judge senders by this user's pinned keys (else by the keys stream alone).",
         ),
     ] = None,
+    grep: Annotated[
+        str | None,
+        typer.Option(help="Only messages holding TEXT (any case), from the whole history."),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only messages sent from DATE on (2026-11-27 or 2026-11-27T10:00)."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only messages sent before DATE (local time if no zone).")
+    ] = None,
+    as_markdown: Annotated[
+        bool, typer.Option("--markdown", help="A Markdown list, for an export or a report.")
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, help="At most the last N messages.")] = 1000,
     controller: ControllerOption = None,
     scope: ScopeOption = None,
@@ -208,12 +270,22 @@ def history(
             raise PravechatError(
                 f"no room #{room} in scope {transport.scope}: `pravechat rooms` lists the rooms"
             )
+    if as_json and as_markdown:
+        raise PravechatError("--json or --markdown: not both")
     asyncio.run(sync_keys(transport, None, ring))
-    messages = asyncio.run(transport.history(room, limit))
+    if grep is not None or since is not None or until is not None:  # the whole history
+        when = parse_date(since, "--since"), parse_date(until, "--until")
+        search = RoomSearch(transport, room_stream(room), grep or "", user or "", *when, limit)
+        messages = [hit.message for hit in search.search_blocking()]
+        notes = search.notes
+    else:
+        messages, notes = asyncio.run(transport.history(room, limit)), Annotations(user or "")
     verdicts = {message.id: ring.judge(message, note=False).verified for message in messages}
-    notes, by_id = Annotations(user or ""), {message.id: message for message in messages}
+    by_id = {message.id: message for message in messages}
     for message in messages:
         notes.add(message, verdicts[message.id])
+    if as_markdown:
+        typer.echo(f"# {label_of(room)}\n")
     for message in messages:
         verified = verdicts[message.id]
         if as_json:  # every event as it is: scripts apply edits and reactions themselves
@@ -225,7 +297,8 @@ def history(
         elif message.kind not in ANNOTATIONS:
             answered = by_id.get(message.reply_to) if message.reply_to else None
             quoted = notes.answered(message, answered) if message.reply_to else ""
-            typer.echo(format_line(message, verified, notes.look(message), quoted))
+            shown = format_markdown if as_markdown else format_line
+            typer.echo(shown(message, verified, notes.look(message), quoted))
     for change in ring.take_changes():
         typer.echo(f"warning: {change.warning()}", err=True)
 

@@ -1,6 +1,7 @@
 """Searching a whole room as Pravega holds it (core.search): the first message ever sent among
 100,000, edits and deletions applied, progress, and what is around a result."""
 
+import json
 import uuid
 
 from pravechat.core.names import room_stream
@@ -50,3 +51,33 @@ async def test_search_sees_edits_and_deletions(pravega_uri: str, opened: list[Ro
     before, after = RoomSearch(transport, room_stream("lobby"), "x", "tim").around_blocking(hits[0])
     assert [m.id for m in before] == [typo.id]
     assert [m.kind for m in after][:3] == [Kind.CHAT, Kind.CHAT, Kind.EDIT]
+
+
+def test_history_greps_the_whole_room_by_date_as_text_json_and_markdown(pravega_uri: str) -> None:
+    scope = f"search-{uuid.uuid4().hex[:10]}"
+    lines = ["Deploy plan ![x](http://evil/p.png) <b>", *(f"chatter {n}" for n in range(2000)),
+             "deploy done"]  # fmt: skip
+    sent = run_cli("send", "--user", "alex", "--room", "lobby", "--controller", pravega_uri,
+                   "--scope", scope, "-", stdin="\n".join(lines) + "\n")  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    where = ["--controller", pravega_uri, "--scope", scope]
+
+    def history(*args: str) -> list[str]:
+        result = run_cli("history", "lobby", *where, *args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    plain = history("--grep", "DEPLOY", "--limit", "5")  # past the 5 newest of 2,002
+    assert [line.split("<alex> ")[1] for line in plain] == [lines[0], "deploy done"]
+    [newest] = history("--grep", "deploy", "--limit", "1", "--json")
+    assert json.loads(newest)["text"] == "deploy done" and json.loads(newest)["verified"]
+    markdown = history("--grep", "plan", "--markdown")
+    assert markdown[0] == "# #lobby" and markdown[2].endswith(
+        r"**alex**: Deploy plan \!\[x\]\(http://evil/p\.png\) \<b\>"
+    )
+    assert history("--since", "2999-01-01") == []
+    assert len(history("--until", "2999-01-01T00:00+00:00", "--grep", "chatter")) == 1000
+    assert history("--since", "2000-01-01", "--until", "2001-01-01") == []
+    refused = run_cli("history", "lobby", *where, "--since", "yesterday")
+    assert refused.returncode == 1 and "--since 'yesterday': not a date" in refused.stderr
+    assert "Traceback" not in refused.stderr

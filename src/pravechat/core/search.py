@@ -10,6 +10,7 @@ messages do not.
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from pravechat.core.annotations import Annotations
@@ -90,12 +91,25 @@ class RoomSearch:
     """One search of one stream; ``search_blocking`` runs it (blocking: run it off the
     loop), ``cancel`` stops it between chunks."""
 
-    def __init__(self, transport: Transport, stream: str, term: str, user: str) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        stream: str,
+        term: str,
+        user: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = MAX_RESULTS,
+    ) -> None:
+        """Messages sent in [``since``, ``until``) when given; the newest ``limit``."""
         self._transport = transport
         self._stream = stream
         self._term = term.casefold()
         self._user = user
+        self._since, self._until, self._limit = since, until, limit
         self.cancelled = False
+        self.notes = Annotations(user)
+        """The edits and deletions read (once searched): how the results look now."""
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -114,7 +128,7 @@ class RoomSearch:
         where = transport.place(stream)
         head, tail = transport.bounds(stream)
         private = is_direct(stream)
-        notes = Annotations(self._user)
+        notes = self.notes
         found: list[Found] = []
         edited_to_match: set[str] = set()
         """Messages an edit gave the term: found on a second pass if they did not match."""
@@ -138,7 +152,8 @@ class RoomSearch:
         edited_to_match -= {hit.message.id for hit in found}
         if edited_to_match and not self.cancelled:
             found = sorted(found + self._by_id(edited_to_match, head, tail), key=lambda h: h.offset)
-        kept = [hit for hit in found if self._still_matches(hit.message, notes)][-MAX_RESULTS:]
+        kept = [hit for hit in found if self._still_matches(hit.message, notes)]
+        kept = kept[-self._limit :]
         if on_progress is not None:
             on_progress(Progress(tail - head, tail - head, len(kept), events))
         return kept
@@ -150,7 +165,11 @@ class RoomSearch:
         for offset, data in _frames(self._read, head, tail):
             if any(mark in data for mark in marks):
                 decoded = next(self._transport.decode_events([(0, data)], self._stream)).decoded
-                if isinstance(decoded, ChatMessage) and decoded.id in ids:
+                if (
+                    isinstance(decoded, ChatMessage)
+                    and decoded.id in ids
+                    and self._in_time(decoded)
+                ):
                     hits.append(Found(decoded, offset, offset + HEADER_BYTES + len(data)))
         return hits
 
@@ -162,16 +181,26 @@ class RoomSearch:
                 return None
             if quick.kind in (Kind.EDIT, Kind.DELETE):
                 pass  # may change a result: checked below
-            elif quick.kind not in _SHOWN or self._term not in quick.text.casefold():
+            elif not self._wanted(quick):
                 return None
         decoded = next(self._transport.decode_events([(0, data)], stream)).decoded
         if not isinstance(decoded, ChatMessage) or decoded.unreadable is not None:
             return None
         if decoded.kind in (Kind.EDIT, Kind.DELETE):
             return decoded
-        if decoded.kind not in _SHOWN or self._term not in decoded.text.casefold():
-            return None
-        return decoded
+        return decoded if self._wanted(decoded) else None
+
+    def _wanted(self, message: ChatMessage) -> bool:
+        """A line of the conversation, of the time asked, holding the term."""
+        return self._term in message.text.casefold() and self._in_time(message)
+
+    def _in_time(self, message: ChatMessage) -> bool:
+        if message.kind not in _SHOWN:
+            return False
+        since, until = self._since, self._until
+        return (since is None or message.sent_at >= since) and (
+            until is None or message.sent_at < until
+        )
 
     def _still_matches(self, message: ChatMessage, notes: Annotations) -> bool:
         look = notes.look(message)
