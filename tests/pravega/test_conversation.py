@@ -20,7 +20,7 @@ from pravechat.core.trust import KeyRing
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.run import build_app
-from pravechat.ui.views import MessagesScreen, ResultsScreen
+from pravechat.ui.views import MessagesScreen, PickScreen
 from tests.clients import protocol_0_4
 from tests.helpers import run_cli
 
@@ -201,7 +201,7 @@ async def test_search_reaches_past_the_loaded_history_and_opens_around_a_result(
         assert "Zebra" not in _shown(tim)  # far older than the 100 loaded
         tim.chat_input.value = "/search zebra"
         await pilot.press("enter")
-        await _until(pilot, "the results", lambda: isinstance(tim.screen, ResultsScreen))
+        await _until(pilot, "the results", lambda: isinstance(tim.screen, PickScreen))
         assert "1 message holds 'zebra' in #lobby" in _shown(tim)
         await pilot.press("enter")
         await _until(pilot, "the messages around", lambda: isinstance(tim.screen, MessagesScreen))

@@ -1,8 +1,11 @@
+import json
 import random
+from pathlib import Path
 
 import pytest
 
 from pravechat.core.commands import Action, Command, completions, jokes, parse
+from pravechat.core.levels import Level, Levels
 
 
 @pytest.mark.parametrize(
@@ -60,3 +63,26 @@ def test_joke_comes_from_the_shipped_list() -> None:
 def test_completions(prefix: str, expected: list[str]) -> None:
     nicks, rooms, followed = ["tim", "alex", "alice2"], ["random", "dev", "lobby"], ["lobby", "dev"]
     assert completions(prefix, nicks, rooms, followed) == expected
+
+
+def test_notify_mute_and_mentions() -> None:
+    assert parse("/notify all", "tim") == Command(Action.NOTIFY, "all")
+    assert parse("/notify NONE", "tim") == Command(Action.NOTIFY, "none")
+    assert parse("/notify", "tim") == Command(Action.NOTIFY, "")
+    assert parse("/mute", "tim") == Command(Action.NOTIFY, "none")
+    assert parse("/mentions", "tim") == Command(Action.MENTIONS)
+    assert parse("/notify sometimes", "tim").action is Action.ERROR
+    assert parse("/search", "tim").action is Action.ERROR  # the whole room needs a term
+    assert parse("/search plan", "tim") == Command(Action.SEARCH, "plan")
+    assert parse("/find", "tim") == Command(Action.FIND, "")  # the next match
+
+
+def test_levels_survive_a_damaged_file(tmp_path: Path) -> None:
+    path = tmp_path / "levels.json"
+    for damaged in ("not json", '["a list"]', '{"lobby": "loud", "dev": "none"}'):
+        path.write_text(damaged)
+        levels = Levels(path)
+        assert levels.of("lobby") is Level.MENTIONS
+    assert Levels(path).of("dev") is Level.NONE  # the valid entry of the last one
+    levels.set("lobby", Level.ALL)
+    assert json.loads(path.read_text()) == {"dev": "none", "lobby": "all"}

@@ -4,13 +4,17 @@ tests/pravega/test_conversation.py)."""
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from textual.widgets import OptionList
+
+from pravechat.core.levels import Level, Levels
 from pravechat.core.names import room_stream
 from pravechat.core.protocol import ChatMessage, Kind, decode_event, dump_event, new_message
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.entries import EntryKind
-from pravechat.ui.views import MessagesScreen
+from pravechat.ui.views import MessagesScreen, PickScreen
 from tests.fakes import FIXED_TIME, FakeChat, identity, message, signed, unsigned_message
 
 
@@ -219,3 +223,63 @@ async def test_the_time_format_setting_writes_each_lines_time() -> None:
         stamp = HELLO.sent_at.astimezone().strftime("%H:%M:%S")
         lines = app.chat_log.plain_lines()
         assert any(line.startswith(f"{stamp} ") and "alex hello" in line for line in lines)
+
+
+async def test_notify_levels_alert_as_asked_and_are_kept(tmp_path: Path) -> None:
+    chat = FakeChat("tim", history=[HELLO])
+    levels = Levels(tmp_path / "levels.json")
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, levels=levels)
+    rings: list[None] = []
+    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _started(pilot, app)
+        app.chat_input.value = "/notify"
+        await pilot.press("enter")
+        assert "#lobby is at /notify mentions" in _lines(app)
+        chat.current.deliver(message("alex", "a plain line"))
+        await _until(pilot, lambda: "a plain line" in _lines(app), "delivered")
+        assert rings == []  # mentions only, by default
+        app.chat_input.value = "/notify all"
+        await pilot.press("enter")
+        chat.current.deliver(message("alex", "another plain line"))
+        await _until(pilot, lambda: rings == [None], "every line rings")
+        app.chat_input.value = "/mute"
+        await pilot.press("enter")
+        assert "muted: nothing alerts you" in _lines(app)
+        chat.current.deliver(message("alex", "tim: are you there?"))
+        await _until(pilot, lambda: "are you there?" in _lines(app), "delivered")
+        await pilot.pause(0.1)
+        assert rings == [None]  # muted: even a mention is quiet
+        app.chat_input.value = "/notify loud"
+        await pilot.press("enter")
+        assert "usage: /notify all|mentions|none" in _lines(app)
+    assert Levels(tmp_path / "levels.json").of("lobby") is Level.NONE  # kept for next time
+
+
+async def test_highlight_words_count_as_mentions_and_mentions_lists_them() -> None:
+    chat = FakeChat("tim", history=[HELLO])
+    app = PravechatApp(
+        "tim", "lobby", chat.connect, chat.list_rooms, highlight=("deploy", "on call"),
+        more_rooms=["dev"],
+    )  # fmt: skip
+    rings: list[None] = []
+    app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _started(pilot, app)
+        dev = next(s for s in chat.sessions if s.room == "dev")
+        dev.deliver(message("sam", "who is On Call tonight?", room="dev"))
+        chat.sessions[0].deliver(message("alex", "the deploy is done"),
+                                 message("alex", "redeployment is not a word match"))  # fmt: skip
+        await _until(pilot, lambda: len(rings) == 2, "two alerts")
+        assert app.rooms["dev"].mentions == 1
+        app.chat_input.value = "/mentions"
+        await pilot.press("enter")
+        await _until(pilot, lambda: isinstance(app.screen, PickScreen), "the list")
+        listed = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+        assert len(listed) == 3  # hello there, tim; the deploy; on call
+        assert any("#dev" in line and "On Call" in line for line in listed)
+        target = next(n for n, line in enumerate(listed) if "#dev" in line)
+        await pilot.press(*["down"] * target, "enter")
+        await _until(pilot, lambda: app.room == "dev", "gone there")
+        await _until(pilot, lambda: app.chat_log.selected_entry is not None, "selected")
+        assert app.chat_log.selected_entry.text == "who is On Call tonight?"  # type: ignore[union-attr]

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from pravechat.core.levels import Level
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.chat_log import ChatLog
-from pravechat.ui.views import MessagesScreen, ResultsScreen
+from pravechat.ui.views import MessagesScreen, PickScreen
 from pravechat.ui.widgets import ChatInput, MemberList, RoomList
 from tests.fakes import FakeChat, message
 from tests.helpers import settled
@@ -207,6 +208,53 @@ async def _back_to_the_first_room() -> None:
         assert app.room == "lobby"
 
 
+async def _first_unread() -> None:
+    chat = FakeChat("tim", history=HISTORY)
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot, app)
+        chat.current.deliver(*(message("alex", f"new {n}") for n in range(60)), unread=True)
+        for _ in range(100):
+            if any(e.text == "new 59" for e in app.chat_log.entries):
+                break
+            await pilot.pause(0.05)
+        await pilot.press("ctrl+end")  # read to the end
+        await pilot.pause(0.1)
+        await pilot.press("alt+u")
+        await pilot.pause(0.1)
+        log = app.chat_log
+        top = log.plain_lines()[int(log.scroll_y)]
+        assert " unread " in top and log.plain_lines()[int(log.scroll_y) + 1].rstrip().endswith(
+            "new 0"
+        )
+
+
+async def _nothing_unread() -> None:
+    async with _chat() as (pilot, app):
+        await pilot.press("alt+u")
+        await pilot.pause()
+        assert app.chat_log.entries[-1].text == "no unread line in #lobby"
+
+
+async def _next_activity() -> None:
+    async with _chat() as (pilot, app):
+        chats = {s.room: s for s in app._connect.__self__.sessions}  # type: ignore[attr-defined]
+        chats["r4"].deliver(message("alex", "something in r4", room="r4"))
+        chats["r7"].deliver(message("alex", "tim: look in r7", room="r7"))
+        app.rooms["r2"].set_level(Level.NONE)
+        chats["r2"].deliver(message("alex", "tim, muted r2", room="r2"))
+        await pilot.pause(0.2)
+        await pilot.press("alt+a")
+        await pilot.pause(0.1)
+        assert app.room == "r7"  # a mention first, the muted room passed by
+        await pilot.press("alt+a")
+        await pilot.pause(0.1)
+        assert app.room == "r4"
+        await pilot.press("alt+a")
+        await pilot.pause(0.1)
+        assert app.room == "r4" and app.chat_log.entries[-1].text == "no activity elsewhere"
+
+
 async def _select() -> None:
     async with _chat() as (pilot, app):
         await pilot.press("alt+up")
@@ -236,6 +284,8 @@ EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
     "tab": _tab,
     "escape": _end_search,
     "alt+up": _select,
+    "alt+u": _first_unread,
+    "alt+a": _next_activity,
 }
 
 
@@ -321,10 +371,10 @@ async def _results() -> AsyncIterator[tuple[Any, PravechatApp]]:
         app.chat_input.value = "/search needle"
         await pilot.press("enter")
         for _ in range(100):
-            if isinstance(app.screen, ResultsScreen):
+            if isinstance(app.screen, PickScreen):
                 break
             await pilot.pause(0.05)
-        assert isinstance(app.screen, ResultsScreen)
+        assert isinstance(app.screen, PickScreen)
         yield pilot, app
 
 
@@ -332,7 +382,7 @@ async def _results_close(key: str) -> None:
     async with _results() as (pilot, app):
         await pilot.press(key)
         await pilot.pause()
-        assert not isinstance(app.screen, ResultsScreen)
+        assert not isinstance(app.screen, PickScreen)
 
 
 async def _result_opens() -> None:
@@ -384,11 +434,15 @@ RESULTS_EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
 }
 
 
+async def test_alt_u_with_nothing_unread_says_so() -> None:
+    await _nothing_unread()
+
+
 def test_every_bound_key_has_a_test() -> None:
     assert _bound_keys() == set(EFFECTS)
     assert _keys(ChatLog.BINDINGS) == set(LOG_EFFECTS)
     assert _keys(MessagesScreen.BINDINGS) == set(THREAD_EFFECTS)
-    assert _keys(ResultsScreen.BINDINGS) | {"enter"} == set(RESULTS_EFFECTS)
+    assert _keys(PickScreen.BINDINGS) | {"enter"} == set(RESULTS_EFFECTS)
 
 
 @pytest.mark.parametrize("key", sorted(EFFECTS))

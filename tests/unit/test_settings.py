@@ -40,6 +40,7 @@ def test_defaults() -> None:
         ("user = ", "cannot read"),
         ('time_format = "%H%n%M"', "invalid setting time_format"),
         ('time_format = "%c %c %c"', "at most 20 printable characters"),
+        ('highlight = ["deploy", " "]', "a highlight is 1-32 printable characters"),
     ],
 )
 def test_bad_settings_are_one_clear_error(config: Path, content: str, error: str) -> None:

@@ -26,6 +26,8 @@ class Action(StrEnum):
     QUERY = "query"  # target: the other members; open the conversation
     VERIFY = "verify"  # a nick whose key fingerprint to show; empty: your own
     TRUST = "trust"  # a nick whose newest key to accept
+    NOTIFY = "notify"  # a level (all, mentions, none) for this conversation; empty: say it
+    MENTIONS = "mentions"  # list the mentions of you in every followed conversation
     QUIT = "quit"
     ERROR = "error"  # nothing is sent; ``text`` says why
 
@@ -58,6 +60,9 @@ COMMANDS: tuple[CommandHelp, ...] = (  # in this order in /help and for Tab: /jo
     CommandHelp("joke", "/joke", "tell a random joke"),
     CommandHelp("search", "/search TEXT", "search everything ever said here (from Pravega)"),
     CommandHelp("find", "/find TEXT", "find in the loaded lines; Ctrl+F: the next match"),
+    CommandHelp("mentions", "/mentions", "the mentions of you everywhere, newest first"),
+    CommandHelp("notify", "/notify LEVEL", "what alerts you here: all, mentions or none"),
+    CommandHelp("mute", "/mute", "nothing here alerts you (/notify mentions undoes it)"),
     CommandHelp("clear", "/clear", "clear the screen (Pravega keeps it)"),
     CommandHelp("verify", "/verify [NICK]", "show NICK's key fingerprint (or yours) to compare"),
     CommandHelp("trust", "/trust NICK", "accept NICK's new key after comparing fingerprints"),
@@ -134,6 +139,14 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             except PravechatError as error:
                 return Command(Action.ERROR, str(error))
             return Command(Action.VERIFY if name == "verify" else Action.TRUST, nick)
+        case "notify":
+            if rest and rest.lower() not in ("all", "mentions", "none"):
+                return Command(Action.ERROR, "usage: /notify all|mentions|none")
+            return Command(Action.NOTIFY, rest.lower())
+        case "mute":
+            return Command(Action.NOTIFY, "none")
+        case "mentions":
+            return Command(Action.MENTIONS)
         case "quit" | "exit":
             return Command(Action.QUIT)
         case _:

@@ -6,11 +6,15 @@ from functools import lru_cache
 MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9][A-Za-z0-9-]{0,31}(?![\w-])")
 
 
-def mentions(text: str, user: str) -> bool:
-    """True when ``text`` says ``@user`` or ``user`` as a word, in any case."""
-    if user.casefold() not in text.casefold():
-        return False  # most messages: no regex needed (a catch-up checks thousands)
-    return _calling(user).search(text) is not None
+def mentions(text: str, user: str, highlight: tuple[str, ...] = ()) -> bool:
+    """True when ``text`` says ``@user`` or ``user`` as a word, or one of the ``highlight``
+    words or phrases as words, in any case."""
+    folded = text.casefold()
+    return any(
+        word.casefold() in folded  # most messages: no regex needed (a catch-up checks thousands)
+        and _calling(word).search(text) is not None
+        for word in (user, *highlight)
+    )
 
 
 @lru_cache(maxsize=64)

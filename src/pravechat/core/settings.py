@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     """Messages of history loaded when joining a room."""
     scrollback: int = Field(DEFAULT_SCREEN_SCROLLBACK, ge=100, le=10_000_000)
     """Messages the screen keeps per room; older ones scroll out (they stay in Pravega)."""
+    highlight: list[str] = Field(default_factory=list, max_length=100)
+    """More words (or phrases) that make a message a mention of you, in any case."""
     time_format: str = Field("%H:%M", max_length=40)
     """How a line's time is written, as strftime writes it ("%H:%M:%S", "%I:%M %p"...); the
     full date of a message is one key away (i on a selected message)."""
@@ -97,6 +99,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return _BELL_WORDS.get(value.strip().lower(), value.strip().lower())
         return value
+
+    @field_validator("highlight")
+    @classmethod
+    def _highlight(cls, value: list[str]) -> list[str]:
+        words = [word.strip() for word in value]
+        for word in words:
+            if not 0 < len(word) <= 32 or not word.isprintable():
+                raise ValueError(f"{word!r}: a highlight is 1-32 printable characters")
+        return words
 
     @field_validator("time_format")
     @classmethod

@@ -26,6 +26,7 @@ from textual.widgets import Footer
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.direct import parse_members
 from pravechat.core.errors import PravechatError
+from pravechat.core.levels import Level, Levels
 from pravechat.core.notify import Limiter, notification_argv, run_notification
 from pravechat.core.paths import private_dir, state_dir
 from pravechat.core.presence import (
@@ -60,6 +61,7 @@ from pravechat.ui.messages import (
 )
 from pravechat.ui.room_pane import PENDING_AFTER, Connector, RoomPane
 from pravechat.ui.terminal_keys import register_alt_keys
+from pravechat.ui.views import PickScreen, message_line
 from pravechat.ui.widgets import ChatInput, MemberList, PendingLines, RoomList, StatusBar
 
 PRESENCE_RETRY_MAX = 10.0
@@ -91,6 +93,8 @@ KEYS_HELP = (
     ("Ctrl+F / Esc", "next match of /find; end it, or a /search"),
     *ACTIONS_HELP,
     ("F2", "show or hide the rooms and members panels"),
+    ("Alt+U", "up to the first unread line here"),
+    ("Alt+A", "next room with activity, mentions first"),
     ("Ctrl+Q", "quit (or Ctrl+C); your place is saved"),
 )
 """What /help lists after the commands: at 80 columns each fits on one line."""
@@ -179,6 +183,8 @@ class PravechatApp(App[None]):
         Binding("ctrl+end", "scroll('bottom')", "Bottom", show=False, priority=True),
         Binding("f2", "toggle_panels", "Panels", priority=True),
         Binding("alt+up", "select_message", "Select", show=False, priority=True),
+        Binding("alt+u", "first_unread", "Unread", show=False, priority=True),
+        Binding("alt+a", "next_activity", "Activity", show=False, priority=True),
     ]
 
     def __init__(
@@ -189,6 +195,8 @@ class PravechatApp(App[None]):
         list_rooms: RoomLister,
         scrollback: int = 10_000,
         time_format: str = "%H:%M",
+        highlight: tuple[str, ...] = (),
+        levels: Levels | None = None,
         bell: Bell = Bell.MENTIONS,
         notify_command: list[str] | None = None,
         more_rooms: list[str] | None = None,
@@ -245,6 +253,9 @@ class PravechatApp(App[None]):
         self._list_rooms = list_rooms
         self._scrollback = scrollback
         self._time_format = time_format
+        self._highlight = highlight
+        self.levels = levels or Levels(None)
+        """How much each conversation may alert (/notify); in memory when not given."""
         self.rooms: dict[str, RoomPane] = {}
         self._unfrozen = 0
 
@@ -370,7 +381,8 @@ class PravechatApp(App[None]):
         whether or not it is the one shown. Rooms come first, then conversations."""
         pane = RoomPane(room, self.user, self._connect, self._scrollback, self.keyring, members,
                         learn_keys=self._keys_now if self._sync_keys else None,
-                        time_format=self._time_format)  # fmt: skip
+                        time_format=self._time_format, highlight=self._highlight,
+                        levels=self.levels)  # fmt: skip
         self.rooms[room] = pane
         self.rooms = dict(sorted(self.rooms.items(), key=lambda item: bool(item[1].members)))
         await self.query_one("#logs").mount(pane)
@@ -822,6 +834,13 @@ class PravechatApp(App[None]):
                 self._local(EntryKind.INFO, f"your key: {told} (`pravechat keys show` prints it)")
             case Action.TRUST:
                 self._trust(command.text)
+            case Action.NOTIFY if command.text:
+                self.current.set_level(Level(command.text))
+            case Action.NOTIFY:
+                self._local(EntryKind.INFO, f"{self.current.label} is at /notify "
+                            f"{self.current.level} (all, mentions or none)")  # fmt: skip
+            case Action.MENTIONS:
+                self._list_mentions()
             case Action.QUIT:
                 await self.action_quit()
             case Action.ERROR:
@@ -895,6 +914,55 @@ class PravechatApp(App[None]):
             self.chat_input.value = ""  # the text being edited was never sent
         self.current.cancel_composing()
         self.current.end_search()
+
+    def action_first_unread(self) -> None:
+        """Alt+U: up to where the unread lines of this conversation start."""
+        if not self.chat_log.jump_to_unread():
+            self._local(EntryKind.INFO, f"no unread line in {self.current.label}")
+        self._show_status()
+
+    async def action_next_activity(self) -> None:
+        """Alt+A (as in WeeChat): the next conversation with unseen lines, those that mention
+        the user first; muted ones are passed by."""
+        names = list(self.rooms)
+        start = names.index(self.room)
+        after = [self.rooms[names[(start + n) % len(names)]] for n in range(1, len(names))]
+        awake = [pane for pane in after if pane.level is not Level.NONE]
+        target = next((p for p in awake if p.mentions), None) or next(
+            (p for p in awake if p.unseen), None
+        )
+        if target is None:
+            self._local(EntryKind.INFO, "no activity elsewhere")
+            return
+        await self._switch(target.room)
+
+    def _list_mentions(self) -> None:
+        """/mentions: every loaded mention of the user, newest first; Enter goes to one."""
+        found = [
+            (entry.message, pane)
+            for pane in self.rooms.values()
+            for entry in pane.chat_log.mentions_of_user()
+            if entry.message is not None
+        ]
+        if not found:
+            self._local(EntryKind.INFO, "no mention of you in what is loaded")
+            return
+        found.sort(key=lambda item: item[0].sent_at, reverse=True)
+        items = [(message_line(message, pane.label), (pane.room, message.id))
+                 for message, pane in found]  # fmt: skip
+        title = f"{len(found)} mentions of you, newest first: Enter goes there, Esc closes"
+        self.push_screen(PickScreen(title, items), self._go_to_mention)
+
+    def _go_to_mention(self, picked: tuple[str, str] | None) -> None:
+        if picked is None or picked[0] not in self.rooms:
+            return
+        room, message_id = picked
+
+        async def go() -> None:
+            await self._switch(room)
+            self.current.chat_log.start_selecting(message_id)
+
+        self.run_worker(go(), group="mention")
 
     def action_select_message(self) -> None:
         """Alt+Up: select the newest message of the conversation, to act on it."""

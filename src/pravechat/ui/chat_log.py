@@ -377,6 +377,21 @@ class ChatLog(ScrollView, can_focus=True):
         self.divider_shown = True
         self.mark_seen()
 
+    def jump_to_unread(self) -> bool:
+        """Put the first unread line (the divider above it) at the top; False when there is
+        none."""
+        divider = self._index(self._divider_seq)
+        if divider is None:
+            return False
+        self.following = False
+        self.scroll_to(y=self._starts[divider], animate=False, immediate=True, force=True)
+        self.call_after_refresh(self.mark_seen)
+        return True
+
+    def mentions_of_user(self) -> list[Entry]:
+        """The loaded messages that mention the user, oldest first."""
+        return [entry for entry in self._entries if entry.mention]
+
     def reveal(self) -> None:
         """Shown again (a room switched to): at a new divider, else where the reader was."""
         self.call_after_refresh(self.mark_seen if self.divider_shown else self.show_unseen)

@@ -98,9 +98,10 @@ def message_entry(
     private: bool = False,
     look: Look | None = None,
     reply: str = "",
+    highlight: tuple[str, ...] = (),
 ) -> Entry:
     """``look``: its edits, deletion and reactions; ``reply``: the start of the message it
-    answers."""
+    answers; ``highlight``: more words that make it a mention."""
     look = look or Look(message.text)
     own = message.sender == user
     called = (  # an unverified line alerts nobody: anyone can write one
@@ -108,7 +109,7 @@ def message_entry(
         and not own
         and not look.deleted
         and message.kind is not Kind.SYSTEM
-        and (private or mentions(look.text, user))
+        and (private or mentions(look.text, user, highlight))
     )
     return Entry(
         EntryKind.MESSAGE, look.text, message, own=own, mention=called,

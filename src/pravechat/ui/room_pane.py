@@ -21,6 +21,7 @@ from pravechat.core.annotations import Annotations, excerpt
 from pravechat.core.blocking import off_loop
 from pravechat.core.direct import label
 from pravechat.core.errors import PravechatError
+from pravechat.core.levels import Level, Levels
 from pravechat.core.protocol import ANNOTATIONS, ChatMessage, Kind
 from pravechat.core.search import Found, Progress, Searcher
 from pravechat.core.session import ChatSession, Connection, SessionStatus
@@ -40,7 +41,7 @@ from pravechat.ui.messages import (
     UnseenChanged,
     WantsOlder,
 )
-from pravechat.ui.views import MessagesScreen, ResultsScreen
+from pravechat.ui.views import MessagesScreen, results_screen
 
 Connector = Callable[[str], Awaitable[ChatSession]]
 
@@ -88,6 +89,8 @@ class RoomPane(Widget):
         members: tuple[str, ...] = (),
         learn_keys: Callable[[], Awaitable[None]] | None = None,
         time_format: str = "%H:%M",
+        highlight: tuple[str, ...] = (),
+        levels: Levels | None = None,
     ) -> None:
         super().__init__(id=f"pane-{room}")
         self.room = room
@@ -100,6 +103,8 @@ class RoomPane(Widget):
         """A direct conversation's members (the user included); empty for a room."""
         self.label = label(members, user) if members else f"#{room}"
         """How the sidebar, the status bar and this log name it."""
+        self._highlight = highlight
+        self._levels = levels or Levels(None)
         self._first_lines: list[str] = []
         """Lines to send once joined (/msg to a conversation not open yet)."""
         self._connect = connect
@@ -158,6 +163,21 @@ class RoomPane(Widget):
         self.chat_log.add([Entry(kind, text)])
 
     @property
+    def level(self) -> Level:
+        """How much this conversation may alert (/notify, /mute)."""
+        return self._levels.of(self.room)
+
+    def set_level(self, level: Level) -> None:
+        self._levels.set(self.room, level)
+        told = {
+            Level.ALL: "every line from someone else alerts you",
+            Level.MENTIONS: "mentions of you alert you",
+            Level.NONE: "muted: nothing alerts you (mentions are still counted)",
+        }[level]
+        self.local(EntryKind.INFO, f"{self.label}: {told} (/notify all, mentions or none)")
+        self.post_message(PaneChanged(self.room))
+
+    @property
     def hint(self) -> str:
         """What the status bar says of this pane's mode: composing, or a search."""
         if self._delete_asked is not None:
@@ -178,6 +198,7 @@ class RoomPane(Widget):
         return message_entry(
             message, self.user, verified, private=bool(self.members),
             look=notes.look(message), reply=self._quote(message, batch or {}, notes),
+            highlight=self._highlight,
         )  # fmt: skip
 
     def _remade(self, message: ChatMessage) -> Entry:
@@ -307,10 +328,16 @@ class RoomPane(Widget):
         if changed:
             self.chat_log.replace_messages(changed, self._remade)
         called = [entry for entry in entries if entry.mention]
-        if called:
-            self.post_message(Mentioned(self.room, called[-1]))
-        elif spoken:
-            self.post_message(Spoke(self.room))
+        said = [entry for entry in entries if not entry.own and entry.message is not None]
+        match self.level:
+            case Level.NONE:
+                pass  # counted, never alerting
+            case Level.ALL if spoken and said:
+                self.post_message(Mentioned(self.room, said[-1]))
+            case _ if called:
+                self.post_message(Mentioned(self.room, called[-1]))
+            case _ if spoken:
+                self.post_message(Spoke(self.room))
         self.post_message(NicksSeen([d.message.sender for d in event.deliveries]))
         own = [d.message.id for d in event.deliveries if d.message.sender == self.user]
         if own and self.session is not None:  # those still waiting for their acknowledgement
@@ -412,7 +439,7 @@ class RoomPane(Widget):
         counted = "1 message holds" if len(hits) == 1 else f"{len(hits):,} messages hold"
         self.local(EntryKind.INFO, f"{counted} {term!r} in {self.label} ({searched})")
         title = f"{len(hits):,} found in {self.label} for {term!r}: Enter opens one, Esc closes"
-        chosen = await self.app.push_screen_wait(ResultsScreen(title, hits))
+        chosen = await self.app.push_screen_wait(results_screen(title, hits))
         if chosen is not None:
             await self._open_around(searcher, chosen)
 

@@ -4,6 +4,7 @@ from pravechat.core.connect import connect
 from pravechat.core.direct import DirectChats
 from pravechat.core.errors import PravechatError
 from pravechat.core.identity import Identity
+from pravechat.core.levels import Levels
 from pravechat.core.presence_session import PresenceSession
 from pravechat.core.session import ChatSession, RoomSession
 from pravechat.core.settings import Settings
@@ -33,6 +34,8 @@ def build_app(
         transport.list_rooms,
         scrollback=settings.scrollback,
         time_format=settings.time_format,
+        highlight=tuple(settings.highlight),
+        levels=Levels.for_user(user),
         bell=settings.bell,
         notify_command=settings.notify_command,
         more_rooms=settings.rooms,

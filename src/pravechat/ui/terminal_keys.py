@@ -3,7 +3,8 @@
 Alt+digit arrives as ESC and the digit. Textual maps those pairs to what macOS types for
 Option+digit (``¡™£¢∞§¶•ª``), so Alt+1 would type ``¡`` into the input instead of switching
 rooms. Alt+Enter arrives as ESC CR, which Textual reads, after a pause, as a plain Enter: it
-would send instead of starting a new line. Both are registered as the alt keys they are.
+would send instead of starting a new line. Alt+A and Alt+U arrive as ESC and the letter, which
+Textual leaves pending. All are registered as the alt keys they are.
 Textual keeps the table in a private module; the tmux tests press these keys for real, so a
 Textual change that breaks this shows there.
 """
@@ -26,3 +27,5 @@ def register_alt_keys() -> None:
     for digit in "123456789":
         table[f"\x1b{digit}"] = (_Key(f"alt+{digit}"),)
     table["\x1b\r"] = (_Key("alt+enter"),)
+    for letter in "au":  # Alt+A (next activity), Alt+U (first unread): ESC and the letter
+        table[f"\x1b{letter}"] = (_Key(f"alt+{letter}"),)

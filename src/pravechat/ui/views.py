@@ -2,7 +2,7 @@
 result) and the results of a search."""
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,6 +18,8 @@ from pravechat.core.search import Found
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry
 from pravechat.ui.messages import MessageChosen
+
+T = TypeVar("T")
 
 _FRAME_CSS = """
     align: center middle;
@@ -72,38 +74,45 @@ class MessagesScreen(ModalScreen[None]):
         self.dismiss()
 
 
-def result_line(hit: Found) -> Text:
-    """One result of a search: when, who, the start of what was said (plain text)."""
-    message = hit.message
+def message_line(message: ChatMessage, where: str = "") -> Text:
+    """A message in a list: where, when, who, the start of what was said (plain text)."""
     when = message.sent_at.astimezone().strftime("%Y-%m-%d %H:%M")
-    return Text.assemble((when, "dim"), " ", (message.sender, "bold"), " ", excerpt(message.text))
+    place = (f"{where} ", "bold") if where else ""
+    return Text.assemble(
+        place, (when, "dim"), " ", (message.sender, "bold"), " ", excerpt(message.text)
+    )
 
 
-class ResultsScreen(ModalScreen[Found | None]):
-    """A search's results, newest first: Enter opens the conversation around one (the view
+class PickScreen(ModalScreen[T | None], Generic[T]):
+    """A list to pick from (a search's results, the mentions): Enter picks one (the view
     closes with it as its result); Esc or q closes it."""
 
-    DEFAULT_CSS = f"ResultsScreen {{ {_FRAME_CSS} }} ResultsScreen OptionList {{ height: 1fr; }}"
+    DEFAULT_CSS = f"PickScreen {{ {_FRAME_CSS} }} PickScreen OptionList {{ height: 1fr; }}"
     BINDINGS: ClassVar[list[Binding]] = [  # type: ignore[assignment]
         Binding("escape,q", "close", "Close", show=True),
     ]
 
-    def __init__(self, title: str, hits: list[Found]) -> None:
+    def __init__(self, title: str, items: list[tuple[Text, T]]) -> None:
+        """``items``: each line (plain text, never markup) and what picking it gives."""
         super().__init__()
         self._title = title
-        self._hits = list(reversed(hits))
+        self._items = items
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self._title, classes="view-title", markup=False)
-            yield OptionList(*(Option(result_line(hit), id=str(n))
-                               for n, hit in enumerate(self._hits)))  # fmt: skip
+            yield OptionList(*(Option(line) for line, _ in self._items))
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self._hits[event.option_index])
+        self.dismiss(self._items[event.option_index][1])
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def results_screen(title: str, hits: list[Found]) -> "PickScreen[Found]":
+    """A search's results, newest first."""
+    return PickScreen(title, [(message_line(hit.message), hit) for hit in reversed(hits)])
