@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terminal.test_tmux_keys import _history, _start
+from tests.terminal.test_tmux_keys import _history, _launch, _start
 from tests.unit.test_keys import LOG_EFFECTS, THREAD_EFFECTS
 
 pytestmark = pytest.mark.skipif(
@@ -86,3 +86,74 @@ def test_reply_react_edit_thread_info_and_delete_in_a_real_terminal(
     pane.wait("(deleted)")
     screen = pane.gone("yes please")
     assert "[👍 1]" not in screen and "[b]bold?[/b]" in screen  # remote text stays literal
+
+
+def test_unread_activity_mentions_search_links_and_the_editor_in_a_real_terminal(
+    tmux: list[str], pravega_uri: str, tmp_path: Path
+) -> None:
+    scope = f"conv-{uuid.uuid4().hex[:10]}"
+    _history(pravega_uri, scope, "lobby", ["the plan: Zebra https://example.org/plan"])
+    _history(pravega_uri, scope, "dev", ["dev starts"])
+    opener = tmp_path / "opener"
+    opener.write_text('#!/bin/sh\necho "$@" > "$0.log"\n')
+    editor = tmp_path / "editor"
+    editor.write_text('#!/bin/sh\nprintf "written in\\nthe editor\\n" > "$1"\n')
+    for script in (opener, editor):
+        script.chmod(0o700)
+    env = f"PRAVECHAT_ROOMS='[\"dev\"]' PRAVECHAT_URL_OPENER='[\"{opener}\"]' VISUAL={editor}"
+    pane = _start(tmux, pravega_uri, scope, tmp_path, (100, 30))
+    pane.keys("ctrl+q")
+    pane.wait("EXITED 0")
+    _history(pravega_uri, scope, "lobby", [f"while away {n}" for n in range(40)])
+    _launch(pane, pravega_uri, scope, tmp_path, "you are in #lobby as tim", env)
+
+    # Alt+U: up to the first unread line, from the end.
+    pane.wait("while away")
+    pane.keys("ctrl+end")
+    pane.wait("while away 39")
+    pane.keys("alt+u")
+    screen = pane.gone("while away 39")
+    assert "unread" in screen and "while away 0" in screen
+
+    # Alt+A: to the room with activity, a mention first; /mentions lists it, Enter goes there.
+    _history(pravega_uri, scope, "dev", ["tim: the build is red"])
+    pane.wait(" @1")  # the sidebar (or status bar) counts the mention in #dev
+    pane.keys("alt+a")
+    pane.wait("the build is red")
+    assert "#dev" in pane.status()
+    pane.keys("ctrl+n")  # back to the lobby
+    pane.type("/mentions")
+    pane.keys("enter")
+    pane.wait("mentions of you, newest first")
+    pane.keys("enter")
+    pane.gone("mentions of you")
+    assert "#dev" in pane.status()
+    pane.type("/mute")
+    pane.keys("enter")
+    pane.wait("muted: nothing alerts you")
+
+    # /search: the whole room; Enter opens the messages around the result; Esc closes.
+    pane.keys("ctrl+n")
+    pane.type("/search zebra")
+    pane.keys("enter")
+    pane.wait("found in #lobby for 'zebra'")
+    pane.keys("enter")
+    pane.wait("around alex's message")
+    pane.keys("escape")
+    pane.gone("around alex's message")
+
+    # /open: the newest link here; o: the selected message's. The opener gets the link alone.
+    pane.type("/open")
+    pane.keys("enter")
+    pane.wait("opening https://example.org/plan")
+    log = tmp_path / "opener.log"
+    assert log.read_text() == "https://example.org/plan\n"
+    pane.type("mine: https://example.org/mine.")
+    pane.keys("enter", "alt+up", "o")
+    pane.wait("opening https://example.org/mine")
+    assert log.read_text() == "https://example.org/mine\n"
+
+    # Ctrl+E: the editor's saved text is sent.
+    pane.keys("escape", "ctrl+e")
+    pane.wait("written in")
+    assert "the editor" in pane.screen()

@@ -40,7 +40,11 @@ TERMINAL_KEYS = {
     "ctrl+c": "C-c",
     "f2": "F2",
     **{f"alt+{n}": f"M-{n}" for n in range(1, 10)},
-    "alt+up": "M-Up",  # pressed in test_conversation_tmux.py
+    # pressed in test_conversation_tmux.py:
+    "alt+up": "M-Up",
+    "alt+u": "M-u",
+    "alt+a": "M-a",
+    "ctrl+e": "C-e",
 }
 """Every key of test_keys.EFFECTS but Shift+Enter, which xterm and tmux send as a plain Enter
 (the README says so; Ctrl+J and Alt+Enter are the keys that work everywhere)."""

@@ -3,10 +3,12 @@ day lines (widget logic over a fake session; the real server's proof is
 tests/pravega/test_conversation.py)."""
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import OptionList
 
 from pravechat.core.levels import Level, Levels
@@ -283,3 +285,70 @@ async def test_highlight_words_count_as_mentions_and_mentions_lists_them() -> No
         await _until(pilot, lambda: app.room == "dev", "gone there")
         await _until(pilot, lambda: app.chat_log.selected_entry is not None, "selected")
         assert app.chat_log.selected_entry.text == "who is On Call tonight?"  # type: ignore[union-attr]
+
+
+def _recorder(tmp_path: Path, name: str, body: str = 'printf "%s\\n" "$@" >> "$0.log"') -> Path:
+    """A script that stands for a program: it appends its arguments to ``<script>.log``."""
+    script = tmp_path / name
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o700)
+    return script
+
+
+async def test_o_and_open_start_the_opener_with_the_link_alone(tmp_path: Path) -> None:
+    opener = _recorder(tmp_path, "opener")
+    links = message("alex", "see https://example.org/a_(b)?q=1. and http://x.test/-rf")
+    hostile = message("alex", "not a link: javascript:alert(1) file:///etc/passwd --help")
+    chat = FakeChat("tim", history=[links, hostile])
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms, url_opener=[str(opener)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _started(pilot, app)
+        await pilot.press("alt+up", "o")  # the newest holds no http(s) link
+        assert "no http(s) link in that message" in _lines(app)
+        await pilot.press("k", "o")
+        log = Path(f"{opener}.log")
+        await _until(pilot, log.exists, "the opener ran")
+        assert log.read_text() == "https://example.org/a_(b)?q=1\n"  # one argument, no shell
+        await pilot.press("escape")
+        app.chat_input.value = "/open"
+        await pilot.press("enter")
+        await _until(pilot, lambda: log.read_text().count("\n") == 2, "again")
+    missing = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms,
+                           url_opener=["no-such-opener-here"])  # fmt: skip
+    async with missing.run_test(size=(100, 30)) as pilot:
+        await _started(pilot, missing)
+        missing.chat_input.value = "/open"
+        await pilot.press("enter")
+        assert "'no-such-opener-here' is not installed" in _lines(missing)
+
+
+async def test_ctrl_e_sends_what_the_editor_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = _recorder(
+        tmp_path, "editor", 'cat "$1" > "$0.seen"; printf "line one\\nline two\\n" > "$1"'
+    )
+    monkeypatch.setenv("VISUAL", str(editor))
+    chat = FakeChat("tim", history=[HELLO])
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    app.suspend = contextlib.nullcontext  # type: ignore[method-assign,assignment] (headless)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _started(pilot, app)
+        await pilot.press(*"draft", "ctrl+e")
+        await _until(pilot, lambda: chat.current.sent, "sent")
+        assert chat.current.sent[-1].text == "line one\nline two"
+        assert Path(f"{editor}.seen").read_text() == "draft"  # the input's text, to edit
+        assert app.chat_input.value == ""
+        monkeypatch.setenv("VISUAL", "false")
+        await pilot.press("ctrl+e")
+        assert "the editor 'false' exited with 1: nothing was sent" in _lines(app)
+
+
+async def test_typing_in_selection_mode_goes_back_to_the_input_with_the_character() -> None:
+    chat = FakeChat("tim", history=[HELLO])
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _started(pilot, app)
+        await pilot.press("alt+up", "slash", "m", "u", "t", "e")  # t and e are keys there
+        assert app.chat_input.has_focus and app.chat_input.value == "/mute"
+        assert app.chat_log.selected is None and not app.current.hint

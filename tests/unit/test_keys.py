@@ -5,9 +5,12 @@ key bound without a test here fails `test_every_bound_key_has_a_test`. The same 
 through a real terminal in test_tmux_keys.py.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +35,12 @@ async def _chat(size: tuple[int, int] = (120, 30)) -> AsyncIterator[tuple[Any, P
         await settled(pilot, app)
         app.chat_input.sent.extend(["first sent", "last sent"])
         yield pilot, app
+
+
+@contextlib.contextmanager
+def _temporary_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as name:
+        yield Path(name)
 
 
 def _status(app: PravechatApp) -> str:
@@ -208,6 +217,16 @@ async def _back_to_the_first_room() -> None:
         assert app.room == "lobby"
 
 
+async def _editor() -> None:
+    async with _chat() as (pilot, app):
+        app.suspend = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("VISUAL", "sed -i s/draft/edited/")
+            await pilot.press(*"draft", "ctrl+e")
+            await pilot.pause(0.2)
+        assert app.chat_log.entries[-1].text == "edited"  # sent, as the editor left it
+
+
 async def _first_unread() -> None:
     chat = FakeChat("tim", history=HISTORY)
     app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
@@ -282,6 +301,7 @@ EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
     "up": _recall,
     "down": _recall_back_to_the_draft,
     "tab": _tab,
+    "ctrl+e": _editor,
     "escape": _end_search,
     "alt+up": _select,
     "alt+u": _first_unread,
@@ -357,6 +377,25 @@ async def _info() -> None:
         )
 
 
+async def _open_link() -> None:
+    with _temporary_dir() as where:
+        await _opens_link(where)
+
+
+async def _opens_link(where: Path) -> None:
+    async with _chat() as (pilot, app):
+        opener = where / "opener"
+        opener.write_text('#!/bin/sh\necho "$@" > "$0.log"\n')
+        opener.chmod(0o700)
+        app.current._url_opener = [str(opener)]
+        await pilot.press(*"see https://example.org/x now", "enter", "alt+up", "o")
+        for _ in range(100):
+            if Path(f"{opener}.log").exists():
+                break
+            await pilot.pause(0.05)
+        assert Path(f"{opener}.log").read_text() == "https://example.org/x\n"
+
+
 async def _thread_closes(key: str) -> None:
     async with _selecting("t") as (pilot, app):
         await pilot.press(key)
@@ -411,6 +450,7 @@ LOG_EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {
     "d": _delete,
     "t": _thread,
     "i": _info,
+    "o": _open_link,
 }
 """The keys of a selected message (the log has the focus)."""
 THREAD_EFFECTS: dict[str, Callable[[], Awaitable[None]]] = {

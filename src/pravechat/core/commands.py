@@ -28,6 +28,7 @@ class Action(StrEnum):
     TRUST = "trust"  # a nick whose newest key to accept
     NOTIFY = "notify"  # a level (all, mentions, none) for this conversation; empty: say it
     MENTIONS = "mentions"  # list the mentions of you in every followed conversation
+    OPEN = "open"  # open the link of the newest message holding one
     QUIT = "quit"
     ERROR = "error"  # nothing is sent; ``text`` says why
 
@@ -63,6 +64,7 @@ COMMANDS: tuple[CommandHelp, ...] = (  # in this order in /help and for Tab: /jo
     CommandHelp("mentions", "/mentions", "the mentions of you everywhere, newest first"),
     CommandHelp("notify", "/notify LEVEL", "what alerts you here: all, mentions or none"),
     CommandHelp("mute", "/mute", "nothing here alerts you (/notify mentions undoes it)"),
+    CommandHelp("open", "/open", "open the newest link here (o: the selected message's)"),
     CommandHelp("clear", "/clear", "clear the screen (Pravega keeps it)"),
     CommandHelp("verify", "/verify [NICK]", "show NICK's key fingerprint (or yours) to compare"),
     CommandHelp("trust", "/trust NICK", "accept NICK's new key after comparing fingerprints"),
@@ -147,6 +149,8 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
             return Command(Action.NOTIFY, "none")
         case "mentions":
             return Command(Action.MENTIONS)
+        case "open":
+            return Command(Action.OPEN)
         case "quit" | "exit":
             return Command(Action.QUIT)
         case _:

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     """Messages of history loaded when joining a room."""
     scrollback: int = Field(DEFAULT_SCREEN_SCROLLBACK, ge=100, le=10_000_000)
     """Messages the screen keeps per room; older ones scroll out (they stay in Pravega)."""
+    url_opener: list[str] = Field(default_factory=list)
+    """The command that opens a link (o on a selected message, /open), e.g. ["firefox"];
+    empty: xdg-open (open on macOS). The URL is its last argument; no shell."""
     highlight: list[str] = Field(default_factory=list, max_length=100)
     """More words (or phrases) that make a message a mention of you, in any case."""
     time_format: str = Field("%H:%M", max_length=40)

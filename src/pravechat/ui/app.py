@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import Protocol
 
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.widgets import Footer
 
 from pravechat.core.commands import COMMANDS, Action, parse
 from pravechat.core.direct import parse_members
+from pravechat.core.editor import edit_text
 from pravechat.core.errors import PravechatError
 from pravechat.core.levels import Level, Levels
 from pravechat.core.notify import Limiter, notification_argv, run_notification
@@ -88,6 +89,7 @@ KEYS_HELP = (
     ("Enter", "send; Ctrl+J or Alt+Enter: new line"),
     ("Up / Down", "recall what you sent; Down: the draft"),
     ("Tab", "complete a command, nick or room (again: next)"),
+    ("Ctrl+E", "write the message in $EDITOR; saved: sent"),
     ("PgUp / PgDn", "scroll; Ctrl+Home / Ctrl+End: top, end"),
     ("Ctrl+N / P", "next, previous room; Alt+1..9: by number"),
     ("Ctrl+F / Esc", "next match of /find; end it, or a /search"),
@@ -197,6 +199,7 @@ class PravechatApp(App[None]):
         time_format: str = "%H:%M",
         highlight: tuple[str, ...] = (),
         levels: Levels | None = None,
+        url_opener: list[str] | None = None,
         bell: Bell = Bell.MENTIONS,
         notify_command: list[str] | None = None,
         more_rooms: list[str] | None = None,
@@ -254,6 +257,7 @@ class PravechatApp(App[None]):
         self._scrollback = scrollback
         self._time_format = time_format
         self._highlight = highlight
+        self._url_opener = url_opener or []
         self.levels = levels or Levels(None)
         """How much each conversation may alert (/notify); in memory when not given."""
         self.rooms: dict[str, RoomPane] = {}
@@ -382,7 +386,7 @@ class PravechatApp(App[None]):
         pane = RoomPane(room, self.user, self._connect, self._scrollback, self.keyring, members,
                         learn_keys=self._keys_now if self._sync_keys else None,
                         time_format=self._time_format, highlight=self._highlight,
-                        levels=self.levels)  # fmt: skip
+                        levels=self.levels, url_opener=self._url_opener)  # fmt: skip
         self.rooms[room] = pane
         self.rooms = dict(sorted(self.rooms.items(), key=lambda item: bool(item[1].members)))
         await self.query_one("#logs").mount(pane)
@@ -841,6 +845,8 @@ class PravechatApp(App[None]):
                             f"{self.current.level} (all, mentions or none)")  # fmt: skip
             case Action.MENTIONS:
                 self._list_mentions()
+            case Action.OPEN:
+                self.current.open_last_link()
             case Action.QUIT:
                 await self.action_quit()
             case Action.ERROR:
@@ -964,6 +970,25 @@ class PravechatApp(App[None]):
 
         self.run_worker(go(), group="mention")
 
+    def action_compose_in_editor(self) -> None:
+        """Ctrl+E: write the message in $VISUAL or $EDITOR; what was saved is sent as if
+        typed (a reply, an edit... as the input would send it)."""
+        chat_input = self.chat_input
+        try:
+            with self.suspend():
+                text = edit_text(chat_input.value)
+        except SuspendNotSupported:
+            self._local(EntryKind.ERROR, "no terminal to hand to an editor here")
+            return
+        except PravechatError as error:
+            self._local(EntryKind.ERROR, str(error))
+            return
+        chat_input.value = ""
+        if text.strip():
+            self.post_message(LineSubmitted(text))
+        else:
+            self._local(EntryKind.INFO, "the editor saved nothing: nothing was sent")
+
     def action_select_message(self) -> None:
         """Alt+Up: select the newest message of the conversation, to act on it."""
         if not self.chat_log.start_selecting():
@@ -978,6 +1003,8 @@ class PravechatApp(App[None]):
             self.chat_input.focus()
         if composing is not None and composing.what == "edit":
             self.chat_input.value = pane.annotations.look(composing.message).text
+        if event.typed:
+            self.chat_input.insert(event.typed)
         self._show_status()
 
     def action_scroll(self, how: str) -> None:

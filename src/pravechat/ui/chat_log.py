@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from rich.console import Console
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -91,6 +92,7 @@ ACTIONS_HELP = (
     ("+", "react (the same again: take it back)"),
     ("e / d", "edit / delete it, if yours (d twice)"),
     ("t / i", "its thread / its date, time and id"),
+    ("o", "open its link (xdg-open, no shell)"),
 )
 """The keys of a selected message, for /help."""
 
@@ -112,6 +114,7 @@ class ChatLog(ScrollView, can_focus=True):
         Binding("d", "choose('delete')", "Delete", show=True),
         Binding("t", "choose('thread')", "Thread", show=True),
         Binding("i", "choose('info')", "Info", show=True),
+        Binding("o", "choose('open')", "Open link", show=True),
     ]
 
     def __init__(
@@ -631,12 +634,22 @@ class ChatLog(ScrollView, can_focus=True):
         elif end > self.scroll_y + height:
             self.scroll_to(y=min(top, end - height), animate=False, immediate=True, force=True)
 
-    def action_unselect(self) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """In selection mode, typing a character no key here takes goes back to typing; so
+        does any character that arrives after, before the input has the keys again (a burst
+        such as "/mute" from a paste or tmux)."""
+        bound = event.key in self._bindings.key_to_bindings and self.selected is not None
+        if event.is_printable and event.character and not bound:
+            event.stop()
+            event.prevent_default()
+            self.action_unselect(event.character)
+
+    def action_unselect(self, typed: str = "") -> None:
         """Leave selection mode: nothing selected, the keys back to the input."""
         self.selected = None
         self._cache.clear()
         self.refresh()
-        self.post_message(MessageChosen(self, "unselect", None))
+        self.post_message(MessageChosen(self, "unselect", None, typed))
 
     def action_choose(self, what: str) -> None:
         entry = self.selected_entry

@@ -125,6 +125,9 @@ class MessageChosen(Message):
     log: "ChatLog"
     what: str
     message: ChatMessage | None
+    typed: str = ""
+    """On leaving: a character typed in selection mode that no key there takes (typing
+    goes on in the input with it)."""
 
 
 @dataclass

@@ -22,6 +22,7 @@ from pravechat.core.blocking import off_loop
 from pravechat.core.direct import label
 from pravechat.core.errors import PravechatError
 from pravechat.core.levels import Level, Levels
+from pravechat.core.links import open_url, opener_argv, urls
 from pravechat.core.protocol import ANNOTATIONS, ChatMessage, Kind
 from pravechat.core.search import Found, Progress, Searcher
 from pravechat.core.session import ChatSession, Connection, SessionStatus
@@ -91,6 +92,7 @@ class RoomPane(Widget):
         time_format: str = "%H:%M",
         highlight: tuple[str, ...] = (),
         levels: Levels | None = None,
+        url_opener: list[str] | None = None,
     ) -> None:
         super().__init__(id=f"pane-{room}")
         self.room = room
@@ -105,6 +107,7 @@ class RoomPane(Widget):
         """How the sidebar, the status bar and this log name it."""
         self._highlight = highlight
         self._levels = levels or Levels(None)
+        self._url_opener = url_opener or []
         self._first_lines: list[str] = []
         """Lines to send once joined (/msg to a conversation not open yet)."""
         self._connect = connect
@@ -572,6 +575,38 @@ class RoomPane(Widget):
                 self._show_thread(message)
             case "info":
                 self.local(EntryKind.INFO, self._describe(message))
+            case "open":
+                self._open_link(message)
+
+    def _open_link(self, message: ChatMessage) -> bool:
+        """Open the message's first link; False (said) when it has none."""
+        look = self.annotations.look(message)
+        found = [] if look.deleted else urls(look.text)
+        if not found:
+            self.local(EntryKind.ERROR, "no http(s) link in that message")
+            return False
+        try:
+            argv = opener_argv(self._url_opener, found[0])
+        except PravechatError as error:
+            self.local(EntryKind.ERROR, str(error))
+            return False
+        self.local(EntryKind.INFO, f"opening {found[0]}")
+        self.run_worker(self._run_opener(argv), group="open", exit_on_error=False)
+        return True
+
+    async def _run_opener(self, argv: list[str]) -> None:
+        try:
+            await open_url(argv)
+        except PravechatError as error:
+            self.local(EntryKind.ERROR, str(error))
+
+    def open_last_link(self) -> None:
+        """/open: the link of the newest message holding one."""
+        for entry in reversed(self.chat_log.entries):
+            if entry.message is not None and not entry.deleted and urls(entry.text):
+                self._open_link(entry.message)
+                return
+        self.local(EntryKind.ERROR, f"no http(s) link in what is loaded of {self.label}")
 
     def _refusal(self, what: str, message: ChatMessage) -> str | None:
         if message.sender != self.user:

@@ -35,6 +35,7 @@ def build_app(
         scrollback=settings.scrollback,
         time_format=settings.time_format,
         highlight=tuple(settings.highlight),
+        url_opener=settings.url_opener,
         levels=Levels.for_user(user),
         bell=settings.bell,
         notify_command=settings.notify_command,

@@ -166,6 +166,7 @@ class ChatInput(TextArea):
         "up": "recall(-1)",
         "down": "recall(1)",
         "tab": "complete",
+        "ctrl+e": "app.compose_in_editor",
         "escape": "app.end_search",
     }
 
