@@ -331,7 +331,7 @@ async def test_ctrl_e_sends_what_the_editor_saved(
     monkeypatch.setenv("VISUAL", str(editor))
     chat = FakeChat("tim", history=[HELLO])
     app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
-    app.suspend = contextlib.nullcontext  # type: ignore[method-assign,assignment] (headless)
+    app.suspend = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     async with app.run_test(size=(100, 30)) as pilot:
         await _started(pilot, app)
         await pilot.press(*"draft", "ctrl+e")
