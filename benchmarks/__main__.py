@@ -27,6 +27,8 @@ FULL: dict[str, list[str]] = {
     "presence": [],
     "durable": [],
     "signing": [],
+    "search": [],
+    "annotations": [],
 }
 SMOKE: dict[str, list[str]] = {
     "delivery": ["--receivers", "1", "--phases", "20:10", "--start-delay", "4"],
@@ -37,6 +39,8 @@ SMOKE: dict[str, list[str]] = {
     "rooms": ["--rooms", "2", "--history", "5"],
     "presence": ["--joins", "2", "--no-vanish", "--fakes", "200"],
     "signing": ["--messages", "20", "--history", "20"],
+    "search": ["--sizes", "2000"],
+    "annotations": ["--events", "10", "--history", "100"],
 }
 TITLES = {
     "delivery": "Delivery latency, Enter to screen",
@@ -48,6 +52,8 @@ TITLES = {
     "presence": "Presence",
     "durable": "Durable local Pravega",
     "signing": "Signatures and encryption per message",
+    "search": "Searching a whole room",
+    "annotations": "Replies, reactions, edits: delivery cost",
 }
 
 

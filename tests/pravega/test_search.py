@@ -81,3 +81,19 @@ def test_history_greps_the_whole_room_by_date_as_text_json_and_markdown(pravega_
     refused = run_cli("history", "lobby", *where, "--since", "yesterday")
     assert refused.returncode == 1 and "--since 'yesterday': not a date" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_match_hidden_by_an_escape_sequence_is_found_as_the_screen_shows_it(
+    pravega_uri: str,
+) -> None:
+    scope = f"search-{uuid.uuid4().hex[:10]}"
+    transport = Transport.connect(pravega_uri, scope)
+    stream = transport.ensure_room("lobby")
+    hidden = {"v": 1, "id": uuid.uuid4().hex, "room": "lobby", "sender": "eve", "kind": "chat",
+              "text": "nee\x1b[1mdle", "sent_at": "2026-11-27T10:00:00.000Z"}  # fmt: skip
+    writer = transport.client.writer(scope, stream)
+    writer.write(json.dumps(hidden).encode(), "lobby")
+    writer.write(b"\xff\xfe not json", "lobby")
+    writer.write(b'{"v":1,"kind":"chat","text":["needle"]}', "lobby")
+    [hit] = RoomSearch(transport, stream, "needle", "tim").search_blocking()
+    assert hit.message.text == "needle"

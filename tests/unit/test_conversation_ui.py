@@ -352,3 +352,17 @@ async def test_typing_in_selection_mode_goes_back_to_the_input_with_the_characte
         await pilot.press("alt+up", "slash", "m", "u", "t", "e")  # t and e are keys there
         assert app.chat_input.has_focus and app.chat_input.value == "/mute"
         assert app.chat_log.selected is None and not app.current.hint
+
+
+async def test_lines_changed_in_place_keep_every_line_where_it_is_counted() -> None:
+    chat = FakeChat("tim", history=[message("alex", f"line {n}") for n in range(50)])
+    app = PravechatApp("tim", "lobby", chat.connect, chat.list_rooms)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _started(pilot, app)
+        targets = chat.history[::7]
+        reactions = [_about("sam", "👍", Kind.REACT, m.id) for m in targets]
+        longer = _about("alex", "a much longer line " * 12, Kind.EDIT, targets[1].id)
+        chat.current.deliver(*reactions, longer)
+        await _until(pilot, lambda: "(edited)" in _lines(app), "changed")
+        log = app.chat_log
+        assert log.virtual_size.height == len(log.plain_lines())  # counts match what is drawn

@@ -1,14 +1,15 @@
 """Snapshot tests of the chat screen (pytest-textual-snapshot); update with --snapshot-update."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from pravechat.core.presence import Presence
-from pravechat.core.protocol import Kind
+from pravechat.core.protocol import Kind, new_message
 from pravechat.ui.app import PravechatApp
-from tests.fakes import FakeChat, message
+from tests.fakes import FIXED_TIME, FakeChat, message, signed
 from tests.helpers import presence_app
 
 SIZE = (80, 24)
@@ -113,3 +114,37 @@ def test_member_list(snap_compare: Any) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_replies_reactions_edits_deletions_and_days(snap_compare: Any) -> None:
+    """A day line, a reply showing what it answers, reactions (the reader's in brackets), an
+    edited and a deleted message, and a selected one."""
+    yesterday = message("alex", "see you tomorrow").model_copy(
+        update={"sent_at": FIXED_TIME - timedelta(days=1)}
+    )
+    question = message("alex", "lunch at noon?")
+    reply = signed(new_message("lobby", "maria", "yes, pizza", reply_to=question.id)
+                   .model_copy(update={"sent_at": FIXED_TIME}))  # fmt: skip
+    typo = message("maria", "I'll bring the dessret")
+    gone = message("alex", "a line alex took back")
+
+    def about(sender: str, text: str, kind: Kind, target: str) -> Any:
+        framed = new_message("lobby", sender, text, kind, target=target)
+        return signed(framed.model_copy(update={"sent_at": FIXED_TIME}))
+
+    chat = FakeChat("tim", history=[
+        yesterday, question, reply, typo, gone,
+        about("tim", "👍", Kind.REACT, reply.id), about("alex", "👍", Kind.REACT, reply.id),
+        about("alex", "yum", Kind.REACT, reply.id),
+        about("maria", "I'll bring the dessert", Kind.EDIT, typo.id),
+        about("alex", "", Kind.DELETE, gone.id),
+    ])  # fmt: skip
+    app = _app(chat)
+
+    async def run_before(pilot: Any) -> None:
+        _still(app)
+        await pilot.pause()
+        await pilot.press("alt+up", "k")  # maria's edited line selected
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

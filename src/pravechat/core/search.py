@@ -8,6 +8,7 @@ text shown now (its author's newest edit, if any) contains the term, ignoring ca
 messages do not.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,8 @@ from typing import Protocol
 from pravechat.core.annotations import Annotations
 from pravechat.core.frames import HEADER, HEADER_BYTES, MAX_FRAME_BYTES
 from pravechat.core.names import is_direct
-from pravechat.core.protocol import ANNOTATIONS, MAX_EVENT_BYTES, ChatMessage, Kind, decode_event
+from pravechat.core.protocol import ANNOTATIONS, MAX_EVENT_BYTES, ChatMessage, Kind
+from pravechat.core.sanitize import sanitize_text
 from pravechat.core.transport import Transport, binding
 
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -125,7 +127,6 @@ class RoomSearch:
         """The matches, oldest first (the newest MAX_RESULTS); ``on_progress`` is called after
         each chunk."""
         transport, stream = self._transport, self._stream
-        where = transport.place(stream)
         head, tail = transport.bounds(stream)
         private = is_direct(stream)
         notes = self.notes
@@ -137,7 +138,7 @@ class RoomSearch:
             events += 1
             end = offset + HEADER_BYTES + len(data)
             if len(data) <= MAX_EVENT_BYTES:
-                message = self._candidate(data, where, private, stream)
+                message = self._candidate(data, private, stream)
                 if message is not None:
                     if message.kind in ANNOTATIONS:
                         notes.add(message, verified=True)  # only edits and deletions matter
@@ -173,16 +174,10 @@ class RoomSearch:
                     hits.append(Found(decoded, offset, offset + HEADER_BYTES + len(data)))
         return hits
 
-    def _candidate(self, data: bytes, where: str, private: bool, stream: str) -> ChatMessage | None:
+    def _candidate(self, data: bytes, private: bool, stream: str) -> ChatMessage | None:
         """The event, checked in full, when it may be a result (or change one)."""
-        if not private:
-            quick = decode_event(data)  # no signature check yet: most events do not match
-            if not isinstance(quick, ChatMessage):
-                return None
-            if quick.kind in (Kind.EDIT, Kind.DELETE):
-                pass  # may change a result: checked below
-            elif not self._wanted(quick):
-                return None
+        if not private and not self._may_match(data):
+            return None
         decoded = next(self._transport.decode_events([(0, data)], stream)).decoded
         if not isinstance(decoded, ChatMessage) or decoded.unreadable is not None:
             return None
@@ -201,6 +196,25 @@ class RoomSearch:
         return (since is None or message.sent_at >= since) and (
             until is None or message.sent_at < until
         )
+
+    def _may_match(self, data: bytes) -> bool:
+        """A fast look at an event (JSON only, no validation, no signature check: most events
+        do not match): whether it may be a result, or an edit or deletion of one."""
+        try:
+            raw = json.loads(data)
+        except (ValueError, RecursionError):
+            return False
+        if not isinstance(raw, dict):
+            return False
+        kind, text = raw.get("kind"), raw.get("text")
+        if kind in (Kind.EDIT, Kind.DELETE):
+            return True
+        if kind not in _SHOWN or not isinstance(text, str):
+            return False
+        if self._term in text.casefold():
+            return True
+        # Shown text is sanitized: an escape sequence inside a word hides it from the above.
+        return not text.isprintable() and self._term in sanitize_text(text).casefold()
 
     def _still_matches(self, message: ChatMessage, notes: Annotations) -> bool:
         look = notes.look(message)

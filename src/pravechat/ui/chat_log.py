@@ -565,23 +565,28 @@ class ChatLog(ScrollView, can_focus=True):
         """Make the entries of these messages (those loaded) anew with ``again``: an edit,
         a reaction or a reply changed how they look. One pass over the line starts, however
         many changed (a flood of reactions comes in batches)."""
-        first: int | None = None
+        width, console = self._text_width(), self.app.console
+        growth: dict[int, int] = {}  # entry index: lines gained (or lost)
         for message_id in set(ids):
             index = self._index(self._by_id.get(message_id))
             if index is None or (message := self._entries[index].message) is None:
                 continue
             remade = again(message)
             if remade != self._entries[index]:
+                end = (
+                    self._starts[index + 1] if index + 1 < len(self._starts) else self._total_lines
+                )
                 self._entries[index] = remade
-                first = index if first is None else min(first, index)
-        if first is None:
+                growth[index] = self._count(remade, width, console) - (end - self._starts[index])
+        if not growth:
             return
-        width, console = self._text_width(), self.app.console
-        total = self._starts[first]
-        for index in range(first, len(self._entries)):
-            self._starts[index] = total
-            total += self._count(self._entries[index], width, console)
-        self._total_lines = total
+        if any(growth.values()):  # only the changed entries are measured; the rest shift
+            shift = 0
+            first = min(growth)
+            for index in range(first + 1, len(self._starts)):
+                shift += growth.get(index - 1, 0)
+                self._starts[index] += shift
+            self._total_lines += sum(growth.values())
         self._cache.clear()
         self._update_size()
 
