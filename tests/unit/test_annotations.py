@@ -1,7 +1,9 @@
 """Annotations: who may edit and delete, how reactions count, replies (pure logic)."""
 
 from pravechat.core.annotations import MAX_PAIRS, Annotations, Look, Reaction
-from pravechat.core.protocol import ChatMessage, Kind, new_message
+from pravechat.core.identity import Identity
+from pravechat.core.names import room_stream
+from pravechat.core.protocol import ChatMessage, Kind, decode_event, dump_event, new_message
 from tests.fakes import message, signed, unsigned_message
 
 ORIGINAL = message("alex", "hello")
@@ -70,3 +72,26 @@ def test_replies_are_listed_once_in_order() -> None:
         assert notes.add(reply, verified=True) == ORIGINAL.id
     assert notes.replies(ORIGINAL.id) == [reply.id for reply in replies]
     assert notes.look(ORIGINAL).replies == 3
+
+
+def test_edits_under_other_keys_cannot_crowd_out_the_author_once_the_message_is_known() -> None:
+    notes = Annotations("tim")
+    for n in range(40):  # deletions with valid signatures, each by a key of its own, as alex
+        fields = new_message("lobby", "alex", "", Kind.DELETE, target=ORIGINAL.id)
+        where = room_stream("lobby")
+        signed_fields = Identity.generate(f"k{n}").sign(fields.wire_fields(), where)
+        forged = decode_event(dump_event(signed_fields).encode(), where)
+        assert isinstance(forged, ChatMessage)
+        notes.add(forged, verified=False, author=ORIGINAL)
+    notes.add(_about("alex", "", Kind.DELETE), verified=True, author=ORIGINAL)
+    assert notes.look(ORIGINAL).deleted
+
+
+def test_scrolling_back_never_puts_an_older_edit_or_reaction_over_a_newer_one() -> None:
+    notes = Annotations("tim")
+    notes.add(_about("alex", "newest", Kind.EDIT), verified=True)
+    undo = signed(new_message("lobby", "sam", "👍", Kind.REACT, target=ORIGINAL.id, undo=True))
+    notes.add(undo, verified=True)
+    notes.add(_about("alex", "older", Kind.EDIT), verified=True, older=True)
+    notes.add(_about("sam", "👍", Kind.REACT), verified=True, older=True)
+    assert notes.look(ORIGINAL) == Look("newest", edited=True)

@@ -12,7 +12,7 @@ when its sender and signing key are the message's, with valid signatures on both
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from pravechat.core.protocol import ChatMessage, Kind
+from pravechat.core.protocol import MAX_REACTION_LENGTH, ChatMessage, Kind
 
 MAX_PAIRS = 256
 """(sender, reaction) pairs kept per message: a flood of reactions stays this small."""
@@ -92,11 +92,20 @@ class Annotations:
                 self._notes.popitem(last=False)
         return notes
 
-    def add(self, message: ChatMessage, verified: bool) -> str | None:
+    def add(
+        self,
+        message: ChatMessage,
+        verified: bool,
+        author: ChatMessage | None = None,
+        older: bool = False,
+    ) -> str | None:
         """Take in a message read from the conversation; returns the id of the message whose
         look may have changed (a reaction's, edit's or deletion's target; a reply's
         original, whose thread grew), or None. ``verified``: the reader's key ring judged the
-        sender verified (reactions count only then)."""
+        sender verified (reactions count only then); ``author``: the target message, when
+        loaded (an edit or deletion by anyone else is dropped at once, so a flood of them
+        under other keys cannot crowd the author's out); ``older``: read while scrolling
+        back, before what was read already (it never replaces a newer edit or reaction)."""
         if message.reply_to is not None:
             replies = self._notes_of(message.reply_to).replies
             if len(replies) < MAX_REPLIES and message.id not in replies:
@@ -108,16 +117,24 @@ class Annotations:
         signer = _signer(message)
         if signer is None:  # unsigned or badly signed: it could never be the author's
             return None
+        if author is not None and message.kind is not Kind.REACT and signer != _signer(author):
+            return None
         notes = self._notes_of(target)
         match message.kind:
             case Kind.REACT:
                 if not verified:
                     return None
-                pair = (message.sender, message.text.strip())
+                reaction = message.text.strip()
+                if not reaction or "\n" in reaction or len(reaction) > MAX_REACTION_LENGTH:
+                    return None  # (a direct message's is checked once decrypted, here)
+                pair = (message.sender, reaction)
                 if pair not in notes.reactions and len(notes.reactions) >= MAX_PAIRS:
                     return None
-                notes.reactions[pair] = not message.undo
+                if not (older and pair in notes.reactions):
+                    notes.reactions[pair] = not message.undo
             case Kind.EDIT:
+                if older and signer in notes.edits:
+                    return None
                 if signer in notes.edits or len(notes.edits) < MAX_SIGNERS:
                     notes.edits[signer] = message.text
             case _:

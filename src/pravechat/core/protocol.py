@@ -117,7 +117,7 @@ class ChatMessage(BaseModel):
                 raise ValueError(f"{self.kind} events cannot be replies")
         elif self.target is not None or self.undo is not None:
             raise ValueError(f"{self.kind} events have no target")
-        if self.kind is Kind.REACT:
+        if self.kind is Kind.REACT and self.sealed is None:  # a sealed one: once decrypted
             reaction = self.text.strip()
             if not reaction or "\n" in reaction or len(reaction) > MAX_REACTION_LENGTH:
                 raise ValueError(f"a reaction is 1-{MAX_REACTION_LENGTH} characters on one line")

@@ -576,8 +576,10 @@ class ChatLog(ScrollView, can_focus=True):
                 end = (
                     self._starts[index + 1] if index + 1 < len(self._starts) else self._total_lines
                 )
-                self._entries[index] = remade
+                old, self._entries[index] = self._entries[index], remade
                 growth[index] = self._count(remade, width, console) - (end - self._starts[index])
+                if self._first_seq + index >= self._seen_seq and _counts(remade):
+                    self.mentions += remade.mention - old.mention  # an edit can add or drop one
         if not growth:
             return
         if any(growth.values()):  # only the changed entries are measured; the rest shift
@@ -589,6 +591,7 @@ class ChatLog(ScrollView, can_focus=True):
             self._total_lines += sum(growth.values())
         self._cache.clear()
         self._update_size()
+        self._report()
 
     # --- selection mode --------------------------------------------------------------------
 

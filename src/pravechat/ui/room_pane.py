@@ -220,18 +220,25 @@ class RoomPane(Widget):
         return notes.answered(message, answered)
 
     def _take_in(
-        self, messages: Iterable[ChatMessage], live: bool
+        self, messages: Iterable[ChatMessage], live: bool, older: bool = False
     ) -> tuple[list[ChatMessage], set[str]]:
         """Gather the reactions, edits, deletions and replies among ``messages``; returns the
         lines to show and the ids of shown messages whose look changed."""
         lines: list[ChatMessage] = []
         changed: set[str] = set()
+        messages = list(messages)
+        batch = {message.id: message for message in messages}
         for message in messages:
             if message.kind in ANNOTATIONS or message.reply_to is not None:
                 verified = self._keyring.judge(message, note=live).verified
-                target = self.annotations.add(message, verified)
+                about = message.target or ""
+                loaded = self.chat_log.message_entry(about)
+                author = batch.get(about) or (loaded.message if loaded is not None else None)
+                target = self.annotations.add(message, verified, author, older)
                 if target is not None:
                     changed.add(target)
+                    if message.kind in (Kind.EDIT, Kind.DELETE):  # replies quote it
+                        changed.update(self.annotations.replies(target))
             if message.kind not in ANNOTATIONS:
                 lines.append(message)
         return lines, changed
@@ -491,7 +498,7 @@ class RoomPane(Widget):
             self.notify(f"older messages of {self.label}: {error}", severity="error",
                         markup=False)  # fmt: skip
             return
-        lines, changed = self._take_in(messages, live=False)
+        lines, changed = self._take_in(messages, live=False, older=True)
         batch = {message.id: message for message in lines}
         entries = [self._entry(message, live=False, batch=batch) for message in lines]
         self.warn_key_changes()
