@@ -2,12 +2,13 @@
 every key of a selected message and of the thread view, on the screen."""
 
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.terminal.test_tmux_keys import _history, _launch, _start
+from tests.terminal.test_tmux_keys import Pane, _history, _launch, _start
 from tests.unit.test_keys import LOG_EFFECTS, THREAD_EFFECTS
 
 pytestmark = pytest.mark.skipif(
@@ -15,9 +16,18 @@ pytestmark = pytest.mark.skipif(
     reason="tmux is not installed",
 )
 
-PRESSED = {"alt+up", "up", "k", "down", "j", "escape", "r", "enter", "plus", "e", "d", "t", "i"}
+PRESSED = {"alt+up", "up", "k", "down", "j", "escape", "r", "enter", "plus", "e", "d", "t", "i",
+           "o"}  # fmt: skip
 """The keys this test presses in selection mode; with the thread view's Esc and q, each key of
 test_keys.LOG_EFFECTS and THREAD_EFFECTS."""
+
+
+def _status_says(pane: Pane, text: str, seconds: float = 10) -> None:
+    """The status bar shows ``text`` (it is redrawn a moment after the key)."""
+    deadline = time.monotonic() + seconds
+    while text not in pane.status():
+        assert time.monotonic() < deadline, pane.screen()
+        time.sleep(0.1)
 
 
 def test_every_selection_key_is_pressed_here() -> None:
@@ -35,19 +45,21 @@ def test_reply_react_edit_thread_info_and_delete_in_a_real_terminal(
     # Alt+Up selects the newest; k and Up go older, j and Down newer; r and Enter reply.
     pane.keys("alt+up", "k")
     pane.keys("r")
-    assert "reply to alex: lunch at noon?" in pane.status()
+    _status_says(pane, "reply to alex: lunch at noon?")
     pane.type("yes")
     pane.keys("enter")
     pane.wait("↪ alex: lunch at noon?")
     pane.wait("1 reply")
     pane.keys("alt+up", "up", "up", "j", "down", "enter")  # back to tim's reply: Enter
-    assert "reply to tim: yes" in pane.status()
+    _status_says(pane, "reply to tim: yes")
     pane.keys("escape")  # Esc in the input: no reply after all
     pane.gone("reply to tim")
 
     # + reacts to the selected message; the reader's own is marked.
-    pane.keys("alt+up", "plus")
-    assert "react to tim: yes" in pane.status()
+    pane.keys("alt+up")
+    pane.wait("+ React")  # selecting: the footer lists the keys of a selected message
+    pane.keys("+")  # (tmux sends the key "+" as typed)
+    _status_says(pane, "react to tim: yes")
     pane.type("👍")
     pane.keys("enter")
     pane.wait("[👍 1]")
@@ -81,7 +93,7 @@ def test_reply_react_edit_thread_info_and_delete_in_a_real_terminal(
 
     # d asks, d again deletes; the text goes, the reaction with it.
     pane.keys("escape", "alt+up", "k", "d")
-    assert "d again deletes" in pane.status()
+    _status_says(pane, "d again deletes")
     pane.keys("d")
     pane.wait("(deleted)")
     screen = pane.gone("yes please")
@@ -120,14 +132,14 @@ def test_unread_activity_mentions_search_links_and_the_editor_in_a_real_terminal
     pane.wait(" @1")  # the sidebar (or status bar) counts the mention in #dev
     pane.keys("alt+a")
     pane.wait("the build is red")
-    assert "#dev" in pane.status()
+    _status_says(pane, "#dev")
     pane.keys("ctrl+n")  # back to the lobby
     pane.type("/mentions")
     pane.keys("enter")
     pane.wait("mentions of you, newest first")
     pane.keys("enter")
     pane.gone("mentions of you")
-    assert "#dev" in pane.status()
+    _status_says(pane, "#dev")
     pane.type("/mute")
     pane.keys("enter")
     pane.wait("muted: nothing alerts you")
