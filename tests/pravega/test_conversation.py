@@ -4,7 +4,6 @@ new events."""
 
 import json
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,25 +22,9 @@ from pravechat.ui.run import build_app
 from pravechat.ui.views import MessagesScreen, PickScreen
 from tests.clients import protocol_0_4
 from tests.helpers import run_cli
+from tests.pravega.conftest import chat_app, until
 
-
-@pytest.fixture(autouse=True)
-def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-def _app(uri: str, scope: str, user: str) -> PravechatApp:
-    return build_app(
-        Settings(user=user, controller=uri, scope=scope), Transport.connect(uri, scope)
-    )
-
-
-async def _until(pilot: Any, what: str, check: Any, seconds: float = 45) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if check():
-            return
-        await pilot.pause(0.05)
-    pytest.fail(f"never: {what}")
+pytestmark = pytest.mark.usefixtures("own_state_dir")
 
 
 def _shown(app: PravechatApp) -> str:
@@ -49,50 +32,50 @@ def _shown(app: PravechatApp) -> str:
 
 
 async def _joined(pilot: Any, app: PravechatApp) -> None:
-    await _until(pilot, f"{app.user} joined", lambda: app.session is not None)
+    await until(pilot, f"{app.user} joined", lambda: app.session is not None)
 
 
 async def test_two_users_reply_react_edit_and_delete(pravega_uri: str) -> None:
     scope = f"conv-{uuid.uuid4().hex[:10]}"
-    alice, bob = _app(pravega_uri, scope, "alice"), _app(pravega_uri, scope, "bob")
+    alice, bob = chat_app(pravega_uri, scope, "alice"), chat_app(pravega_uri, scope, "bob")
     async with alice.run_test(size=(120, 30)) as a, bob.run_test(size=(120, 30)) as b:
         await _joined(a, alice)
         await _joined(b, bob)
         alice.chat_input.value = "lunch at noon?"
         await a.press("enter")
-        await _until(b, "bob reads it", lambda: "lunch at noon?" in _shown(bob))
+        await until(b, "bob reads it", lambda: "lunch at noon?" in _shown(bob))
 
         await b.press("alt+up", "r")  # bob replies to the newest message
         bob.chat_input.value = "yes, pizza"
         await b.press("enter")
-        await _until(a, "the reply", lambda: "yes, pizza" in _shown(alice))
+        await until(a, "the reply", lambda: "yes, pizza" in _shown(alice))
         assert "↪ alice: lunch at noon?" in _shown(alice) and "1 reply" in _shown(alice)
 
         await a.press("alt+up", "plus")  # alice reacts to bob's reply
         alice.chat_input.value = "👍"
         await a.press("enter")
-        await _until(b, "the reaction", lambda: "👍 1" in _shown(bob))
+        await until(b, "the reaction", lambda: "👍 1" in _shown(bob))
         assert "[👍 1]" in _shown(alice)  # her own, marked
 
         await b.press("alt+up", "e")  # bob edits his reply
         assert bob.chat_input.value == "yes, pizza"
         bob.chat_input.value = "yes, pizza at Luigi's"
         await b.press("enter")
-        await _until(a, "the edit", lambda: "yes, pizza at Luigi's (edited)" in _shown(alice))
+        await until(a, "the edit", lambda: "yes, pizza at Luigi's (edited)" in _shown(alice))
 
         await a.press("alt+up", "e")  # alice cannot edit bob's line (the newest)
         assert "you can edit only your own messages" in _shown(alice)
         await a.press("escape")
 
         await b.press("alt+up", "d", "d")  # bob deletes his reply
-        await _until(a, "the deletion", lambda: "(deleted)" in _shown(alice))
+        await until(a, "the deletion", lambda: "(deleted)" in _shown(alice))
         assert "Luigi" not in _shown(alice) and "👍" not in _shown(alice)
 
     # A newcomer sees the same, from history: the log is append-only, the screen applies it.
-    carol = _app(pravega_uri, scope, "carol")
+    carol = chat_app(pravega_uri, scope, "carol")
     async with carol.run_test(size=(120, 30)) as c:
         await _joined(c, carol)
-        await _until(c, "history", lambda: "lunch at noon?" in _shown(carol))
+        await until(c, "history", lambda: "lunch at noon?" in _shown(carol))
         shown = _shown(carol)
         assert "(deleted)" in shown and "Luigi" not in shown and "yes, pizza" not in shown
 
@@ -148,10 +131,10 @@ async def test_an_edit_of_someone_elses_message_is_never_shown_as_theirs(
     raw.client.writer(scope, stream).write(json.dumps(signed).encode(), "lobby")
     await mallory.send("done")
 
-    bob = _app(pravega_uri, scope, "bob")
+    bob = chat_app(pravega_uri, scope, "bob")
     async with bob.run_test(size=(120, 30)) as pilot:
         await _joined(pilot, bob)
-        await _until(pilot, "history", lambda: "done" in _shown(bob))
+        await until(pilot, "history", lambda: "done" in _shown(bob))
         shown = _shown(bob)
         assert "the meeting is at 10" in shown and "trying" in shown
         assert "(edited)" not in shown and "(deleted)" not in shown
@@ -197,26 +180,26 @@ async def test_search_reaches_past_the_loaded_history_and_opens_around_a_result(
     )
     async with tim.run_test(size=(120, 30)) as pilot:
         await _joined(pilot, tim)
-        await _until(pilot, "history", lambda: "filler 2999" in _shown(tim))
+        await until(pilot, "history", lambda: "filler 2999" in _shown(tim))
         assert "Zebra" not in _shown(tim)  # far older than the 100 loaded
         tim.chat_input.value = "/search zebra"
         await pilot.press("enter")
-        await _until(pilot, "the results", lambda: isinstance(tim.screen, PickScreen))
+        await until(pilot, "the results", lambda: isinstance(tim.screen, PickScreen))
         assert "1 message holds 'zebra' in #lobby" in _shown(tim)
         await pilot.press("enter")
-        await _until(pilot, "the messages around", lambda: isinstance(tim.screen, MessagesScreen))
+        await until(pilot, "the messages around", lambda: isinstance(tim.screen, MessagesScreen))
         log = tim.screen.query_one(ChatLog)
         assert log.selected_entry is not None
         assert log.selected_entry.text == "the first plan: Zebra"
         shown = [entry.text for entry in log.entries if entry.message is not None]
         assert shown == ["the first plan: Zebra", *(f"filler {n}" for n in range(1, 16))]
         await pilot.press("r")  # a reply to it, from there
-        await _until(pilot, "back", lambda: not isinstance(tim.screen, MessagesScreen))
+        await until(pilot, "back", lambda: not isinstance(tim.screen, MessagesScreen))
         tim.chat_input.value = "found it"
         await pilot.press("enter")
-        await _until(pilot, "the reply", lambda: "found it" in _shown(tim))
+        await until(pilot, "the reply", lambda: "found it" in _shown(tim))
         assert "↪ a message not loaded" in _shown(tim)  # older than the scrollback
 
         tim.chat_input.value = "/search nothing-like-this"
         await pilot.press("enter")
-        await _until(pilot, "no result", lambda: "no message of #lobby holds" in _shown(tim))
+        await until(pilot, "no result", lambda: "no message of #lobby holds" in _shown(tim))

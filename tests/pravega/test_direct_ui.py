@@ -2,34 +2,14 @@
 replies, and what was said while away waiting, once."""
 
 import uuid
-from pathlib import Path
 
 import pytest
 
 from pravechat.core.names import conversation_id
-from pravechat.core.settings import Settings
-from pravechat.core.transport import Transport
 from pravechat.ui.app import PravechatApp
-from pravechat.ui.run import build_app
+from tests.pravega.conftest import chat_app, until
 
-
-@pytest.fixture(autouse=True)
-def own_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-def _app(uri: str, scope: str, user: str) -> PravechatApp:
-    return build_app(
-        Settings(user=user, controller=uri, scope=scope), Transport.connect(uri, scope)
-    )
-
-
-async def _until(pilot: object, what: str, check: object, seconds: float = 45) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if check():  # type: ignore[operator]
-            return
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-    pytest.fail(f"never: {what}")
+pytestmark = pytest.mark.usefixtures("own_state_dir")
 
 
 def _texts(app: PravechatApp, room: str) -> list[str]:
@@ -40,14 +20,14 @@ def _texts(app: PravechatApp, room: str) -> list[str]:
 async def test_msg_reaches_the_other_screen_and_waits_while_away(pravega_uri: str) -> None:
     scope = f"dmui-{uuid.uuid4().hex[:10]}"
     room = conversation_id(["alice", "bob"])
-    alice, bob = _app(pravega_uri, scope, "alice"), _app(pravega_uri, scope, "bob")
+    alice, bob = chat_app(pravega_uri, scope, "alice"), chat_app(pravega_uri, scope, "bob")
     async with alice.run_test(size=(120, 30)) as alice_pilot:
         async with bob.run_test(size=(120, 30)) as bob_pilot:
-            await _until(bob_pilot, "bob in", lambda: bob.current.session is not None)
-            await _until(alice_pilot, "alice in", lambda: alice.current.session is not None)
+            await until(bob_pilot, "bob in", lambda: bob.current.session is not None)
+            await until(alice_pilot, "alice in", lambda: alice.current.session is not None)
             alice.chat_input.value = "/msg bob hello bob, [b]privately[/b]"
             await alice_pilot.press("enter")
-            await _until(bob_pilot, "bob's @alice", lambda: "hello" in " ".join(_texts(bob, room)))
+            await until(bob_pilot, "bob's @alice", lambda: "hello" in " ".join(_texts(bob, room)))
             assert _texts(bob, room) == ["hello bob, [b]privately[/b]"]
             pane = bob.rooms[room]
             assert pane.label == "@alice" and list(bob.rooms) == ["lobby", room]
@@ -57,22 +37,20 @@ async def test_msg_reaches_the_other_screen_and_waits_while_away(pravega_uri: st
             assert bob.room == room
             bob.chat_input.value = "hi alice"
             await bob_pilot.press("enter")
-            await _until(alice_pilot, "the answer", lambda: "hi alice" in _texts(alice, room))
+            await until(alice_pilot, "the answer", lambda: "hi alice" in _texts(alice, room))
             await bob_pilot.press("ctrl+q")
             await bob_pilot.pause(0.5)
         alice.chat_input.value = "/query bob"
         await alice_pilot.press("enter")
-        await _until(alice_pilot, "the conversation shown", lambda: alice.room == room)
+        await until(alice_pilot, "the conversation shown", lambda: alice.room == room)
         alice.chat_input.value = "said while you were away"
         await alice_pilot.press("enter")
-        await _until(alice_pilot, "echo", lambda: "said while you were away" in _texts(alice, room))
+        await until(alice_pilot, "echo", lambda: "said while you were away" in _texts(alice, room))
         await alice_pilot.press("ctrl+q")
         await alice_pilot.pause(0.5)
-    bob = _app(pravega_uri, scope, "bob")
+    bob = chat_app(pravega_uri, scope, "bob")
     async with bob.run_test(size=(120, 30)) as pilot:
-        await _until(
-            pilot, "the away line", lambda: "said while you were away" in _texts(bob, room)
-        )
+        await until(pilot, "the away line", lambda: "said while you were away" in _texts(bob, room))
         await pilot.pause(1.0)
         assert _texts(bob, room) == [
             "hello bob, [b]privately[/b]",

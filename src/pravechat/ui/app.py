@@ -908,7 +908,7 @@ class PravechatApp(App[None]):
 
     def action_search_next(self) -> None:
         """Ctrl+F: the next older match, or start a /find in the input line."""
-        if self.current.search_status and self.current._room_search is None:
+        if self.current.search_status and not self.current.searching:
             self.current.find("")
         else:
             self.chat_input.value = "/find "

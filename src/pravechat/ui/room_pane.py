@@ -407,6 +407,11 @@ class RoomPane(Widget):
         self.search_status = ""
         self.post_message(PaneChanged(self.room))
 
+    @property
+    def searching(self) -> bool:
+        """A /search of the whole conversation is under way (not a /find)."""
+        return self._room_search is not None
+
     def search_room(self, term: str) -> None:
         """/search TEXT: the whole conversation as Pravega holds it, not only what is loaded;
         the results in a list, each opened around its message."""
