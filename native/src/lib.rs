@@ -665,39 +665,19 @@ impl Reader {
     /// here with `release_previous=True` (one call, one thread hop, per slice).
     #[pyo3(signature = (release_previous=false))]
     fn acquire(&self, py: Python<'_>, release_previous: bool) -> PyResult<Vec<(i64, Py<PyBytes>)>> {
-        let state = &self.state;
-        let wake = self.wake.clone();
-        let events = block(py, async move {
-            let mut state = state.lock().await;
-            let previous = state.slice.take();
-            let reader = state.reader.as_mut().ok_or("the reader is offline")?;
-            match previous {
-                Some(slice) if release_previous => reader.release_segment(slice).await.map_err(text)?,
-                Some(slice) => {
-                    state.slice = Some(slice);
-                    return Err("acquire called before the previous slice was released".to_string());
-                }
-                None => {}
-            }
-            let reader = state.reader.as_mut().ok_or("the reader is offline")?;
-            let mut events = Vec::new();
-            // Waiting for data is cancel-safe; `interrupt` ends the wait at once.
-            let acquired = tokio::select! {
-                acquired = reader.acquire_segment() => acquired.map_err(text)?,
-                _ = wake.notified() => None,
-            };
-            if let Some(mut slice) = acquired {
-                for event in &mut slice {
-                    events.push((event.offset_in_segment, event.value));
-                }
-                state.slice = Some(slice);
-            }
-            Ok(events)
-        })?;
-        Ok(events
-            .into_iter()
-            .map(|(offset, data)| (offset, PyBytes::new(py, &data).unbind()))
-            .collect())
+        Ok(self.acquire_slice(py, release_previous)?.1)
+    }
+
+    /// Like `acquire`, with the name of the segment the events are in (`scope/stream/N.#epoch.E`,
+    /// empty when there are none): in a stream of several segments an offset alone names no
+    /// event.
+    #[pyo3(signature = (release_previous=false))]
+    fn acquire_tagged(
+        &self,
+        py: Python<'_>,
+        release_previous: bool,
+    ) -> PyResult<(String, Vec<(i64, Py<PyBytes>)>)> {
+        self.acquire_slice(py, release_previous)
     }
 
     /// Release the acquired slice. `give_back=True` releases it where it started, so its
@@ -743,6 +723,51 @@ impl Reader {
             }
             reader.reader_offline().await.map_err(text)
         })
+    }
+}
+
+impl Reader {
+    fn acquire_slice(
+        &self,
+        py: Python<'_>,
+        release_previous: bool,
+    ) -> PyResult<(String, Vec<(i64, Py<PyBytes>)>)> {
+        let state = &self.state;
+        let wake = self.wake.clone();
+        let (segment, events) = block(py, async move {
+            let mut state = state.lock().await;
+            let previous = state.slice.take();
+            let reader = state.reader.as_mut().ok_or("the reader is offline")?;
+            match previous {
+                Some(slice) if release_previous => reader.release_segment(slice).await.map_err(text)?,
+                Some(slice) => {
+                    state.slice = Some(slice);
+                    return Err("acquire called before the previous slice was released".to_string());
+                }
+                None => {}
+            }
+            let reader = state.reader.as_mut().ok_or("the reader is offline")?;
+            let mut events = Vec::new();
+            let mut segment = String::new();
+            // Waiting for data is cancel-safe; `interrupt` ends the wait at once.
+            let acquired = tokio::select! {
+                acquired = reader.acquire_segment() => acquired.map_err(text)?,
+                _ = wake.notified() => None,
+            };
+            if let Some(mut slice) = acquired {
+                segment = slice.meta.scoped_segment.clone();
+                for event in &mut slice {
+                    events.push((event.offset_in_segment, event.value));
+                }
+                state.slice = Some(slice);
+            }
+            Ok((segment, events))
+        })?;
+        let events = events
+            .into_iter()
+            .map(|(offset, data)| (offset, PyBytes::new(py, &data).unbind()))
+            .collect();
+        Ok((segment, events))
     }
 }
 

@@ -63,6 +63,30 @@ def test_events_written_are_read_back_in_order_with_their_offsets(
     assert raw == b"".join(len(d).to_bytes(8, "big") + d for d in sent[10:12])
 
 
+def test_a_slice_of_a_stream_of_two_segments_names_its_segment(
+    client: _pravega.Client, scope: str
+) -> None:
+    client.create_stream(scope, "two", 2)
+    writer = client.writer(scope, "two")
+    for n in range(40):  # keys spread over both segments
+        writer.write(f"event {n}".encode(), f"key-{n}")
+    reader = client.reader_group(scope, "g", "two", "head").reader("r")
+    by_segment: dict[str, list[bytes]] = {}
+    ends = time.monotonic() + 60
+    while sum(map(len, by_segment.values())) < 40 and time.monotonic() < ends:
+        segment, events = reader.acquire_tagged()
+        if events:
+            assert segment.startswith(f"{scope}/two/")
+            by_segment.setdefault(segment, []).extend(data for _, data in events)
+        reader.release()
+    assert len(by_segment) == 2  # two names, one per segment
+    assert sorted(d for got in by_segment.values() for d in got) == sorted(
+        f"event {n}".encode() for n in range(40)
+    )
+    assert reader.acquire_tagged(release_previous=False)[1] == []  # nothing more: no name
+    reader.offline()
+
+
 def test_a_group_remembers_its_position_and_starts_where_told(
     client: _pravega.Client, scope: str
 ) -> None:
