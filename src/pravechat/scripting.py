@@ -83,6 +83,7 @@ def send(
     kind = Kind.ACTION if me else Kind.CHAT
     members = parse_members(validate_user(user), to) if to is not None else None
     room = public_room(room)
+    room_stream(room)  # #streamcli is none: refused before connecting too
     if text != ["-"]:  # refused before connecting: nothing is created for a bad message
         new_message(room, user, " ".join(text), kind)
     transport = _connect(controller, scope, tls, ca_cert)

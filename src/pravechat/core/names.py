@@ -19,6 +19,8 @@ ROOM_STREAM_PREFIX = "room-"
 DIRECT_PREFIX = "dm-"
 """Direct conversations: ``dm-`` and 24 hex digits, a room name no user may choose."""
 INBOX_PREFIX = "inbox-"
+STREAMCLI_ROOM = "streamcli"
+"""The conversation with StreamCli users (core.streamcli): not a pravechat room."""
 MAX_MEMBERS = 8
 
 
@@ -77,6 +79,11 @@ def room_stream(room: str) -> str:
     """The Pravega stream that holds a room's messages (a direct conversation's stream is
     named as its id)."""
     room = normalize_room(room)
+    if room == STREAMCLI_ROOM:
+        raise PravechatError(
+            f"#{STREAMCLI_ROOM} is the conversation with StreamCli users, not a pravechat "
+            "room: open it in the chat (pravechat --streamcli, or /join streamcli)"
+        )
     return room if is_direct(room) else ROOM_STREAM_PREFIX + room
 
 

@@ -168,7 +168,7 @@ class SeenLog:
         self._handle.close()
 
 
-def _lock(path: Path, user: str, room: str) -> IO[str]:
+def lock_room(path: Path, user: str, room: str) -> IO[str]:
     handle = path.open("w")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -277,7 +277,7 @@ class RoomSession:
         user, room = validate_user(user), normalize_room(room)
         files = session_files(transport.scope, room, user)
         private_dir(files.parent)
-        lock = _lock(Path(f"{files}.lock"), user, room)
+        lock = lock_room(Path(f"{files}.lock"), user, room)
         args = ReaderArgs(user, room, scrollback)
         try:
             writer = await transport.open_writer(room)
@@ -295,10 +295,15 @@ class RoomSession:
         session.has_older, session._oldest = ready.older, ready.oldest
         return session
 
-    @staticmethod
-    async def _start_reader(transport: Transport, args: ReaderArgs) -> tuple[RoomReader, Opened]:
+    reader_type: type[RoomReader] = RoomReader
+    """What reads the conversation: a StreamCli conversation reads its own way."""
+
+    @classmethod
+    async def _start_reader(
+        cls, transport: Transport, args: ReaderArgs
+    ) -> tuple[RoomReader, Opened]:
         """Start a reader and wait until it holds the user's reader group."""
-        reader = RoomReader.start(transport, args)
+        reader = cls.reader_type.start(transport, args)
         try:
             first = await asyncio.wait_for(reader.items.get(), _JOIN_TIMEOUT)
         except BaseException as error:
@@ -469,10 +474,14 @@ class RoomSession:
                 if item is None:
                     break
                 batch.append(item)
-            self._seen.add(delivery.message.id for delivery in batch)  # one write a batch
+            self._shown(batch)
             yield batch
             if item is None:
                 return
+
+    def _shown(self, batch: list[Delivery]) -> None:
+        """Note what is handed to the UI (one write a batch)."""
+        self._seen.add(delivery.message.id for delivery in batch)
 
     # --- sending -------------------------------------------------------------------------
 
@@ -543,8 +552,12 @@ class RoomSession:
                 await self._reopen_writer()
                 continue
             self._outbox.popleft()
+            self._acknowledged(item.message)
             if not item.acknowledged.done():
                 item.acknowledged.set_result(None)
+
+    def _acknowledged(self, message: ChatMessage) -> None:
+        """Pravega acknowledged ``message``: a room's reader delivers it back, nothing to do."""
 
     async def _check_room(self) -> None:
         """Every ROOM_CHECK_EVERY seconds: a reader does not always notice that someone
@@ -611,10 +624,13 @@ class RoomSession:
         async for _ in backoff(_RETRY_FIRST, _RETRY_MAX):
             await self._connected.wait()
             try:
-                self._writer = await self._transport.open_writer(self.room)
+                self._writer = await self._open_writer()
                 return
             except TransportError as error:
                 log.warning("reopening the writer of %s failed: %s", self.room, error)
+
+    async def _open_writer(self) -> RoomWriter:
+        return await self._transport.open_writer(self.room)
 
     async def _drain_outbox(self) -> None:
         while self._outbox:

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     """More rooms to follow from the start."""
     controller: str = DEFAULT_CONTROLLER_URI
     scope: str = DEFAULT_SCOPE
+    streamcli_scope: str = "scope"
+    """Where the StreamCli conversation is (StreamCli's own is always ``scope``)."""
     history: int = Field(DEFAULT_SCROLLBACK, ge=0, le=1_000_000)
     """Messages of history loaded when joining a room."""
     scrollback: int = Field(DEFAULT_SCREEN_SCROLLBACK, ge=100, le=10_000_000)
@@ -143,7 +145,7 @@ class Settings(BaseSettings):
     def _controller(cls, value: str) -> str:
         return parse_controller_uri(value).uri
 
-    @field_validator("scope")
+    @field_validator("scope", "streamcli_scope")
     @classmethod
     def _scope(cls, value: str) -> str:
         return validate_scope(value)

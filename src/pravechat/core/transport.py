@@ -432,10 +432,14 @@ class RoomWriter:
         writer: _pravega.Writer,
         room: str,
         encode: Callable[[dict[str, Any]], bytes] = lambda fields: dump_event(fields).encode(),
+        routing_key: str | None = None,
     ) -> None:
+        """``routing_key``: the room's name unless given (a StreamCli conversation routes by
+        sender)."""
         self._writer = writer
         self.room = room
         self._encode = encode
+        self._key = routing_key or room
 
     def _check(self, message: ChatMessage) -> None:
         if message.room != self.room:
@@ -450,7 +454,7 @@ class RoomWriter:
         else (a screen's paint, 5 ms); :meth:`sent` awaits the acknowledgement. One write at a
         time: concurrent writes could be reordered."""
         self._check(message)
-        write = in_pool(self._writer.write, self._encode(message.wire_fields()), self.room)
+        write = in_pool(self._writer.write, self._encode(message.wire_fields()), self._key)
         write.add_done_callback(_retrieved)  # a session closed meanwhile never awaits it
         return write
 
@@ -469,7 +473,7 @@ class RoomWriter:
         with binding(f"writing {len(events)} messages to {self.room}"):
             for first in range(0, len(events), PIPELINE_WINDOW):
                 chunk = events[first : first + PIPELINE_WINDOW]
-                await off_loop(self._writer.write_all, chunk, self.room)
+                await off_loop(self._writer.write_all, chunk, self._key)
 
     async def flush(self) -> None:
         """Every write returns acknowledged: nothing is left to flush."""
