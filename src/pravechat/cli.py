@@ -7,6 +7,7 @@ import typer
 
 from pravechat import __version__
 from pravechat.core.errors import PravechatError
+from pravechat.core.names import STREAMCLI_ROOM
 from pravechat.core.paths import owner_only
 from pravechat.core.probe import controller_answers, parse_controller_uri
 from pravechat.core.process import exit_process
@@ -41,6 +42,14 @@ def main(
         str | None, typer.Option(help="Your nick (or PRAVECHAT_USER, or user in the config).")
     ] = None,
     room: Annotated[str | None, typer.Option(help="Room to open (default: lobby).")] = None,
+    streamcli: Annotated[
+        bool,
+        typer.Option(
+            "--streamcli",
+            help="Open the conversation with StreamCli users (its scope 'scope', stream "
+            "'stream', on the same controller).",
+        ),
+    ] = False,
     controller: ControllerOption = None,
     scope: Annotated[str | None, typer.Option(help="Pravega scope of the chat.")] = None,
     tls: TlsOption = False,
@@ -64,6 +73,10 @@ def main(
     """
     if ctx.invoked_subcommand is not None:
         return
+    if streamcli and room is not None:
+        raise PravechatError("--streamcli opens StreamCli's room: leave out --room (/join it)")
+    if streamcli:
+        room = STREAMCLI_ROOM
     settings = load_settings(
         user=user, room=room, controller=controller, scope=scope, tls=tls or None, ca_cert=ca_cert
     )

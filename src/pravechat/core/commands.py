@@ -39,6 +39,8 @@ class Command:
     text: str = ""
     target: str = ""
     """Whom a direct message goes to: ``bob`` or ``bob,carol``."""
+    keyword: str = ""
+    """``greet`` or ``joke``: StreamCli sends the bare word, and each receiver expands it."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,9 @@ def parse(line: str, user: str, rng: random.Random | None = None) -> Command:
         case "help":
             return Command(Action.HELP)
         case "greet":
-            return Command(Action.SAY, f"{user} says hi!")
+            return Command(Action.SAY, f"{user} says hi!", keyword="greet")
         case "joke":
-            return Command(Action.SAY, (rng or random.Random()).choice(jokes()))
+            return Command(Action.SAY, (rng or random.Random()).choice(jokes()), keyword="joke")
         case "me":
             if not rest:
                 return Command(Action.ERROR, "usage: /me TEXT")

@@ -790,7 +790,7 @@ class PravechatApp(App[None]):
                     self._local(EntryKind.ERROR, f"not sent: {problem}")
                     chat_input.value = line
                     return
-                if not self.current.submit(command.text, kind):
+                if not self.current.submit(command.text, kind, command.keyword):
                     chat_input.value = line  # a refused line goes back into the input
                     return
                 self.chat_log.follow()  # your own line is where you look next

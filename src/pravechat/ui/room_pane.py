@@ -23,9 +23,11 @@ from pravechat.core.direct import label
 from pravechat.core.errors import PravechatError
 from pravechat.core.levels import Level, Levels
 from pravechat.core.links import open_url, opener_argv, urls
+from pravechat.core.names import STREAMCLI_ROOM
 from pravechat.core.protocol import ANNOTATIONS, ChatMessage, Kind
 from pravechat.core.search import Found, Progress, Searcher
 from pravechat.core.session import ChatSession, Connection, SessionStatus
+from pravechat.core.streamcli import NOT_HERE
 from pravechat.core.trust import KeyRing
 from pravechat.ui.chat_log import ChatLog
 from pravechat.ui.entries import Entry, EntryKind, message_entry
@@ -105,6 +107,8 @@ class RoomPane(Widget):
         """A direct conversation's members (the user included); empty for a room."""
         self.label = label(members, user) if members else f"#{room}"
         """How the sidebar, the status bar and this log name it."""
+        self.streamcli = room == STREAMCLI_ROOM
+        """The conversation with StreamCli users: plain, unsigned lines (core.streamcli)."""
         self._highlight = highlight
         self._levels = levels or Levels(None)
         self._url_opener = url_opener or []
@@ -196,13 +200,17 @@ class RoomPane(Widget):
     ) -> Entry:
         """``batch``: messages about to be shown with it, which a reply may answer; ``notes``:
         the reactions and edits that apply (this conversation's by default)."""
-        verified = self._keyring.judge(message, note=live).verified
+        verified = self._verified(message, live)
         notes = notes or self.annotations
         return message_entry(
             message, self.user, verified, private=bool(self.members),
             look=notes.look(message), reply=self._quote(message, batch or {}, notes),
             highlight=self._highlight,
         )  # fmt: skip
+
+    def _verified(self, message: ChatMessage, live: bool) -> bool:
+        """StreamCli signs nothing: its lines are not marked, one notice says so instead."""
+        return self.streamcli or self._keyring.judge(message, note=live).verified
 
     def _remade(self, message: ChatMessage) -> Entry:
         return self._entry(message, live=False)
@@ -303,6 +311,10 @@ class RoomPane(Widget):
         if self.members:
             self.local(EntryKind.INFO, f"{self.label}: a private conversation, encrypted end to "
                        f"end, with {', '.join(self.members)}")  # fmt: skip
+        elif self.streamcli:
+            self.local(EntryKind.INFO, f"you are in StreamCli's room as {self.user}: plain "
+                       "lines, nothing signed (anyone can write under any name), shown in the "
+                       "order they arrive")  # fmt: skip
         else:
             self.local(EntryKind.INFO, f"you are in #{self.room} as {self.user}")
         for notice in session.notices:
@@ -525,10 +537,13 @@ class RoomPane(Widget):
         else:
             self.submit(text, Kind.CHAT)
 
-    def submit(self, text: str, kind: Kind) -> bool:
+    def submit(self, text: str, kind: Kind, keyword: str = "") -> bool:
         """Queue the line in the room's outbox (the screen never waits for Pravega); refuse,
         with a local error line, what could never be sent. While composing, the line replies
-        to, reacts to or edits the selected message."""
+        to, reacts to or edits the selected message. ``keyword``: the line is a /greet or
+        /joke, which StreamCli users send as the bare keyword (each receiver shows it)."""
+        if self.streamcli and keyword:
+            text = keyword
         if self.session is None:
             self.local(EntryKind.ERROR, f"not connected to {self.label} yet: nothing was sent")
             return False
@@ -573,6 +588,8 @@ class RoomPane(Widget):
     def act_on(self, what: str, message: ChatMessage, asked: bool = False) -> None:
         """``asked``: the deletion was asked for once already."""
         match what:
+            case "reply" | "react" | "edit" | "delete" if self.streamcli:
+                self.local(EntryKind.ERROR, NOT_HERE)
             case "reply" | "react":
                 self.composing = Composing(what, message)
             case "edit" | "delete" if (refused := self._refusal(what, message)) is not None:
@@ -647,9 +664,10 @@ class RoomPane(Widget):
         stamp += when.strftime("%Z") or when.strftime("%z")
         look = self.annotations.look(message)
         verified = self._keyring.judge(message, note=False).verified
+        signed = "verified" if verified else "unverified"
         facts = [
-            f"{message.sender}, {stamp}",
-            "verified" if verified else "unverified",
+            f"{message.sender}, {stamp}" + (" (when it arrived)" if self.streamcli else ""),
+            "unsigned: StreamCli" if self.streamcli else signed,
             *(["edited"] if look.edited else []),
             *(["deleted"] if look.deleted else []),
             *([f"{look.replies} replies"] if look.replies else []),

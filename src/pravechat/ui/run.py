@@ -5,9 +5,11 @@ from pravechat.core.direct import DirectChats
 from pravechat.core.errors import PravechatError
 from pravechat.core.identity import Identity
 from pravechat.core.levels import Levels
+from pravechat.core.names import STREAMCLI_ROOM
 from pravechat.core.presence_session import PresenceSession
 from pravechat.core.session import ChatSession, RoomSession
 from pravechat.core.settings import Settings
+from pravechat.core.streamcli import StreamCliSession, streamcli_transport
 from pravechat.core.transport import Transport
 from pravechat.core.trust import KeyRing
 from pravechat.ui.app import PravechatApp
@@ -25,6 +27,9 @@ def build_app(
     direct.attach()  # what is written is signed, and sealed in direct conversations
 
     async def connect(room: str) -> ChatSession:
+        if room == STREAMCLI_ROOM:
+            streamcli = streamcli_transport(transport, settings.streamcli_scope)
+            return await StreamCliSession.open(streamcli, user, scrollback=settings.history)
         return await RoomSession.open(transport, user, room, settings.history)
 
     return app_class(
