@@ -22,7 +22,15 @@ def test_no_server_is_a_clear_error_within_two_seconds() -> None:
 def test_version_and_help() -> None:
     assert run_cli("--version").stdout.strip() == f"pravechat {__version__}"
     help_text = run_cli("--help").stdout
-    for option in ("--user", "--room", "--controller", "--scope", "--start-server", "--version"):
+    for option in (
+        "--user",
+        "--room",
+        "--streamcli",
+        "--controller",
+        "--scope",
+        "--start-server",
+        "--version",
+    ):
         assert option in help_text
     for command in ("server", "send", "history"):
         assert command in help_text

@@ -1,0 +1,230 @@
+"""Chatting with StreamCli users through a real Pravega: a StreamCli-compatible peer
+(tests/clients/streamcli_peer.py) and pravechat, both ways, greet and joke, a peer with
+history, hostile events, a restart, and the chat screen itself."""
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from pravechat.core.commands import jokes
+from pravechat.core.errors import PravechatError
+from pravechat.core.protocol import MAX_TEXT_LENGTH, Kind, SkipReason
+from pravechat.core.settings import Settings
+from pravechat.core.streamcli import NOT_HERE, StreamCliSession, streamcli_transport
+from pravechat.core.transport import Transport
+from pravechat.ui.app import PravechatApp
+from pravechat.ui.run import build_app
+from tests.clients.streamcli_peer import JOKES, Shown, StreamCliPeer
+from tests.helpers import Watched
+from tests.pravega.conftest import until
+
+pytestmark = pytest.mark.usefixtures("own_state_dir")
+
+
+@pytest.fixture
+def scope() -> str:
+    """Each test its own StreamCli scope: the stream of the real one is shared by everyone."""
+    return f"sc-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[StreamCliPeer]]:
+    started: list[StreamCliPeer] = []
+    yield started
+    for peer in started:
+        await asyncio.to_thread(peer.close)
+
+
+async def _peer(uri: str, user_id: str, scope: str, peers: list[StreamCliPeer]) -> StreamCliPeer:
+    peer = await asyncio.to_thread(StreamCliPeer, uri, user_id, scope)
+    peers.append(peer)
+    return peer
+
+
+async def _session(uri: str, scope: str, user: str) -> StreamCliSession:
+    transport = streamcli_transport(Transport.connect(uri, "pravechat"), scope)
+    return await StreamCliSession.open(transport, user)
+
+
+async def test_a_streamcli_user_with_history_and_a_pravechat_user_talk_both_ways(
+    pravega_uri: str, scope: str, peers: list[StreamCliPeer]
+) -> None:
+    alex = await _peer(pravega_uri, "alex", scope, peers)
+    for typed in ("Hello there", "greet", "joke", "anyone here?"):
+        await asyncio.to_thread(alex.say, typed)
+
+    tim = Watched(await _session(pravega_uri, scope, "tim"))
+    try:
+        await tim.holds(4)
+        said = {d.message.text: d for d in tim.delivered}
+        # Everything the peer said before tim came, as StreamCli shows it, unread, from alex.
+        assert {"hello there", "alex says hi!", "anyone here?"} <= set(said)
+        joke = [d for d in tim.delivered if d.message.text in jokes()]
+        assert len(joke) == 1 and joke[0].message.sender == "alex"
+        assert all(d.unread and d.message.sender == "alex" for d in tim.delivered)
+
+        tim.session.submit("Hi Alex, it's Tim")
+        tim.session.submit("greet")
+        tim.session.submit("joke")
+        seen = await asyncio.to_thread(alex.read_until, 3)
+        assert seen[:2] == [Shown("tim", "Hi Alex, it's Tim"), Shown("tim", "tim says hi!")]
+        assert seen[2].sender == "tim" and seen[2].message in JOKES
+        # tim's own lines, once each, shown as the others see them; none read back twice.
+        await tim.holds(7)
+        await asyncio.sleep(1.5)  # a copy read back from the stream would be in by now
+        own = [d.message.text for d in tim.delivered if d.message.sender == "tim"]
+        assert own[:2] == ["Hi Alex, it's Tim", "tim says hi!"] and len(own) == 3
+        assert own[2] in jokes()
+        assert not tim.session.pending
+
+        await asyncio.to_thread(alex.say, "Nice to meet you")
+        await tim.holds(8)
+        assert tim.delivered[-1].message.text == "nice to meet you"
+        assert not tim.delivered[-1].unread  # said while tim was there
+    finally:
+        await tim.session.close()
+
+
+async def test_one_pravechat_senders_lines_keep_their_order_at_a_streamcli_peer(
+    pravega_uri: str, scope: str, peers: list[StreamCliPeer]
+) -> None:
+    alex = await _peer(pravega_uri, "alex", scope, peers)
+    tim = await _session(pravega_uri, scope, "tim")
+    try:
+        for n in range(50):
+            tim.submit(f"line {n}")
+        seen = await asyncio.to_thread(alex.read_until, 50)
+        assert [line.message for line in seen] == [f"line {n}" for n in range(50)]
+    finally:
+        await tim.close()
+
+
+HOSTILE: list[bytes] = [
+    b"not json at all",
+    b"\xff\xfe\x00 not utf-8",
+    b"[1, 2, 3]",
+    b'"a string"',
+    b'{"sender": 5, "message": "numbers are no names"}',
+    b'{"sender": "mallory"}',
+    b'{"message": "no sender"}',
+    b'{"sender": "[b]mallory[/b]", "message": "markup as a name"}',
+    b'{"sender": "m\\u001b[31m", "message": "an escape in the name"}',
+    json.dumps({"sender": "mallory", "message": "x" * 70_000}).encode(),  # over 64 KiB
+    b'{"sender": "mallory", "message": "   "}',
+    b"[" * 60_000,  # deeper than JSON parsing recurses
+]
+
+
+async def test_hostile_events_are_skipped_or_shown_literally_and_reading_goes_on(
+    pravega_uri: str, scope: str, peers: list[StreamCliPeer]
+) -> None:
+    mallory = await _peer(pravega_uri, "mallory", scope, peers)
+    tim = Watched(await _session(pravega_uri, scope, "tim"))
+    try:
+        await asyncio.to_thread(mallory.write_all, HOSTILE)
+        escapes = "\x1b[31mred\x1b[0m [b]bold[/b] [link=http://x]x[/link] \x07\x1b]0;title\x07"
+        huge = "y" * 20_000
+        several = [json.dumps({"sender": "mallory", "message": f"burst {n}"}).encode()
+                   for n in range(200)]  # fmt: skip
+        await asyncio.to_thread(mallory.write_all, [
+            json.dumps({"sender": "mallory", "message": escapes, "extra": [1]}).encode(),
+            json.dumps({"sender": "mallory", "message": huge}).encode(),
+            *several,
+        ])  # fmt: skip
+        await asyncio.to_thread(mallory.say, "still here")
+        await tim.holds(203)
+        texts = tim.texts()
+        assert "red [b]bold[/b] [link=http://x]x[/link] " in texts  # literal, controls gone
+        assert not any("\x1b" in text or "\x07" in text for text in texts)
+        cut = [text for text in texts if text.startswith("yyy")]
+        assert len(cut) == 1 and len(cut[0]) == MAX_TEXT_LENGTH and cut[0].endswith("…")
+        assert [t for t in texts if t.startswith("burst")] == [f"burst {n}" for n in range(200)]
+        assert texts[-1] == "still here"
+        skipped = tim.session.skipped
+        assert skipped[SkipReason.NOT_JSON] == 2 and skipped[SkipReason.NOT_UTF8] == 1
+        assert skipped[SkipReason.NOT_AN_OBJECT] == 2 and skipped[SkipReason.OVERSIZED] == 1
+        assert skipped[SkipReason.INVALID] == 6
+        assert {d.message.sender for d in tim.delivered} == {"mallory"}
+    finally:
+        await tim.session.close()
+
+
+async def test_coming_back_shows_what_was_seen_and_what_was_missed_once(
+    pravega_uri: str, scope: str, peers: list[StreamCliPeer]
+) -> None:
+    alex = await _peer(pravega_uri, "alex", scope, peers)
+    await asyncio.to_thread(alex.say, "before")
+    first = Watched(await _session(pravega_uri, scope, "tim"))
+    await first.holds(1)
+    first.session.submit("mine")
+    await first.holds(2)
+    await first.session.close()
+
+    await asyncio.to_thread(alex.say, "while you were away")
+    again = Watched(await _session(pravega_uri, scope, "tim"))
+    try:
+        assert [m.text for m in again.session.history] == ["before", "mine"]
+        await again.holds(1)
+        await asyncio.sleep(1.5)  # anything read twice would be in by now
+        assert [(d.message.text, d.unread) for d in again.delivered] == [
+            ("while you were away", True)
+        ]
+        with pytest.raises(PravechatError, match="plain lines only"):
+            again.session.submit("waves", Kind.ACTION)
+        with pytest.raises(PravechatError, match="plain lines only"):
+            again.session.submit("yes", reply_to=again.session.history[0].id)
+        found = await asyncio.to_thread(again.session.searcher("AWAY").search_blocking)
+        assert [hit.message.text for hit in found] == ["while you were away"]
+    finally:
+        await again.session.close()
+
+
+def _shown(app: PravechatApp) -> str:
+    return "\n".join(app.chat_log.plain_lines())
+
+
+def _refusals(app: PravechatApp) -> int:
+    return sum(entry.text == NOT_HERE for entry in app.chat_log.entries)
+
+
+def _said(app: PravechatApp, sender: str, text: str) -> bool:
+    """A line of the log shows ``text`` from ``sender``."""
+    return any(line.split()[1:2] == [sender] and line.rstrip().endswith(text)
+               for line in app.chat_log.plain_lines())  # fmt: skip
+
+
+async def test_the_chat_screen_talks_with_a_streamcli_user(
+    pravega_uri: str, scope: str, peers: list[StreamCliPeer]
+) -> None:
+    alex = await _peer(pravega_uri, "alex", scope, peers)
+    await asyncio.to_thread(alex.say, "Welcome to the old room")
+    settings = Settings(user="tim", controller=pravega_uri, scope=f"{scope}-chat",
+                        room="streamcli", streamcli_scope=scope)  # fmt: skip
+    app = build_app(settings, Transport.connect(pravega_uri, f"{scope}-chat"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, "the history", lambda: _said(app, "alex", "welcome to the old room"))
+        assert "StreamCli's room" in _shown(app) and "(unverified)" not in _shown(app)
+
+        for typed in ("Hello from pravechat", "/greet", "/joke"):
+            app.chat_input.value = typed
+            await pilot.press("enter")
+        seen = await asyncio.to_thread(alex.read_until, 3)
+        assert seen[:2] == [Shown("tim", "Hello from pravechat"), Shown("tim", "tim says hi!")]
+        assert seen[2].message in JOKES  # the keyword went out, and alex's side expanded it
+        await until(pilot, "tim's greeting", lambda: _said(app, "tim", "tim says hi!"))
+
+        app.chat_input.value = "/me waves"
+        await pilot.press("enter")
+        await until(pilot, "a refusal", lambda: _refusals(app) == 1)
+        assert app.chat_input.value == "/me waves"  # nothing lost
+        app.chat_input.value = ""
+        await pilot.press("alt+up", "r")
+        await until(pilot, "a refusal of replies", lambda: _refusals(app) == 2)
+        await pilot.press("escape")
+
+        await asyncio.to_thread(alex.say, "greet")
+        await until(pilot, "alex's greeting", lambda: _said(app, "alex", "alex says hi!"))
+        assert "(unverified)" not in _shown(app)
