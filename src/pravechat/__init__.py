@@ -1,3 +1,3 @@
 """pravechat: a terminal chat on Pravega streams."""
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"
