@@ -14,7 +14,7 @@ from pravechat.core.levels import Level, Levels
         ("hello", Command(Action.SAY, "hello")),
         ("//not a command", Command(Action.SAY, "/not a command")),
         ("/help", Command(Action.HELP)),
-        ("/greet", Command(Action.SAY, "tim says hi!")),
+        ("/greet", Command(Action.SAY, "tim says hi!", keyword="greet")),
         ("/me waves", Command(Action.EMOTE, "waves")),
         ("/me", Command(Action.ERROR, "usage: /me TEXT")),
         ("/join #Random", Command(Action.JOIN, "random")),
