@@ -355,6 +355,24 @@ impl Client {
         })
     }
 
+    /// Where the next event of each current segment will be written, by segment name (as
+    /// `Reader.acquire_tagged` names them): for a stream of several segments.
+    fn tails(&self, py: Python<'_>, scope: String, stream: String) -> PyResult<HashMap<String, i64>> {
+        let factory = self.factory.clone();
+        let stream = scoped(&scope, &stream);
+        block(py, async move {
+            let meta = factory.create_stream_meta_client(stream.clone()).await;
+            match meta.fetch_current_tail_segments().await.map_err(text)? {
+                StreamCutVersioned::V1(cut) => Ok(cut
+                    .get_positions()
+                    .into_iter()
+                    .map(|(segment, offset)| (segment.to_string(), offset))
+                    .collect()),
+                _ => Err("the tail of the stream: the server gave no positions".to_string()),
+            }
+        })
+    }
+
     /// The raw bytes of a one-segment stream in [start, end): events with their 8-byte
     /// headers, for reading a known range without a reader group.
     fn read_bytes<'py>(

@@ -267,6 +267,7 @@ def history(
         room = _open_conversation(transport, ring, user, with_)
     else:
         room = normalize_room(room or "")
+        room_stream(room)  # #streamcli is none: said as such
         if room not in asyncio.run(transport.list_rooms()):  # reading must not create it
             raise PravechatError(
                 f"no room #{room} in scope {transport.scope}: `pravechat rooms` lists the rooms"

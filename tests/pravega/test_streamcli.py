@@ -94,10 +94,10 @@ async def test_one_pravechat_senders_lines_keep_their_order_at_a_streamcli_peer(
     alex = await _peer(pravega_uri, "alex", scope, peers)
     tim = await _session(pravega_uri, scope, "tim")
     try:
-        for n in range(50):
+        for n in range(20):  # faster than anyone types: paced, so each is a slice of its own
             tim.submit(f"line {n}")
-        seen = await asyncio.to_thread(alex.read_until, 50)
-        assert [line.message for line in seen] == [f"line {n}" for n in range(50)]
+        seen = await asyncio.to_thread(alex.read_until, 20)
+        assert [line.message for line in seen] == [f"line {n}" for n in range(20)]
     finally:
         await tim.close()
 
@@ -163,21 +163,25 @@ async def test_coming_back_shows_what_was_seen_and_what_was_missed_once(
     await first.holds(2)
     await first.session.close()
 
-    await asyncio.to_thread(alex.say, "while you were away")
+    missed = [f"while you were away {n}" for n in range(8)]
+    for typed in missed:  # spread over both segments
+        await asyncio.to_thread(alex.say, typed)
     again = Watched(await _session(pravega_uri, scope, "tim"))
     try:
         assert [m.text for m in again.session.history] == ["before", "mine"]
-        await again.holds(1)
+        await again.holds(8)
         await asyncio.sleep(1.5)  # anything read twice would be in by now
-        assert [(d.message.text, d.unread) for d in again.delivered] == [
-            ("while you were away", True)
-        ]
+        assert sorted(again.texts()) == missed  # each once, in the order they arrive
+        assert all(d.unread for d in again.delivered)  # whichever segment held it
+        await asyncio.to_thread(alex.say, "now")
+        await again.holds(9)
+        assert not again.delivered[-1].unread
         with pytest.raises(PravechatError, match="plain lines only"):
             again.session.submit("waves", Kind.ACTION)
         with pytest.raises(PravechatError, match="plain lines only"):
             again.session.submit("yes", reply_to=again.session.history[0].id)
-        found = await asyncio.to_thread(again.session.searcher("AWAY").search_blocking)
-        assert [hit.message.text for hit in found] == ["while you were away"]
+        found = await asyncio.to_thread(again.session.searcher("AWAY 3").search_blocking)
+        assert [hit.message.text for hit in found] == ["while you were away 3"]
     finally:
         await again.session.close()
 
@@ -228,3 +232,31 @@ async def test_the_chat_screen_talks_with_a_streamcli_user(
         await asyncio.to_thread(alex.say, "greet")
         await until(pilot, "alex's greeting", lambda: _said(app, "alex", "alex says hi!"))
         assert "(unverified)" not in _shown(app)
+
+
+async def test_lines_that_came_while_another_room_was_shown_are_all_there_on_switching(
+    pravega_uri: str, scope: str, peers: list[StreamCliPeer]
+) -> None:
+    alex = await _peer(pravega_uri, "alex", scope, peers)
+    await asyncio.to_thread(alex.write_all, [
+        json.dumps({"sender": "alex", "message": f"earlier {n}"}).encode() for n in range(300)
+    ])  # fmt: skip
+    settings = Settings(user="tim", controller=pravega_uri, scope=f"{scope}-chat",
+                        room="streamcli", rooms=["lobby"], streamcli_scope=scope)  # fmt: skip
+    app = build_app(settings, Transport.connect(pravega_uri, f"{scope}-chat"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        pane = app.rooms["streamcli"]
+        await until(pilot, "the history", lambda: _said(app, "alex", "earlier 299"))
+        await pilot.press("ctrl+end")
+        await until(pilot, "all seen", lambda: pane.unseen == 0)
+        app.chat_input.value = "/join lobby"
+        await pilot.press("enter")
+        await until(pilot, "in #lobby", lambda: app.room == "lobby")
+        for n in range(3):
+            await asyncio.to_thread(alex.say, f"meanwhile {n}")
+        await until(pilot, "three unseen", lambda: pane.unseen == 3)
+        app.chat_input.value = "/join streamcli"
+        await pilot.press("enter")
+        await until(pilot, "all three seen", lambda: pane.unseen == 0)
+        log = pane.chat_log
+        assert log.scroll_y == log.max_scroll_y  # the newest line is on screen

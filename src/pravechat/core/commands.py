@@ -52,7 +52,7 @@ class CommandHelp:
 
 COMMANDS: tuple[CommandHelp, ...] = (  # in this order in /help and for Tab: /jo is /join first
     CommandHelp("help", "/help", "list the commands"),
-    CommandHelp("join", "/join ROOM", "go to ROOM (created when new)"),
+    CommandHelp("join", "/join ROOM", "go to ROOM (created when new; streamcli: StreamCli's)"),
     CommandHelp("leave", "/leave [ROOM]", "stop following ROOM (or this one)"),
     CommandHelp("rooms", "/rooms", "list the rooms"),
     CommandHelp("who", "/who", "who is in this room now"),

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -60,6 +61,10 @@ GROUP_SUFFIX = ".pravechat"
 LOG_KEEP = 10_000
 """Lines of the local history kept."""
 GREET, JOKE = "greet", "joke"
+WRITE_GAP = 0.2
+"""Seconds between two of the user's events: StreamCli reads a slice as one JSON document,
+and a slice of two events stops its reader, so lines go out one by one (a full outbox
+after a reconnection too)."""
 NOT_HERE = (
     "StreamCli conversations carry plain lines only: no /me, replies, reactions, edits or deletions"
 )
@@ -140,8 +145,8 @@ def line(sender: str, text: str, message_id: str | None = None) -> ChatMessage |
 class StreamCliReader(RoomReader):
     """Reads StreamCli's stream through the user's own group, from its head at first.
 
-    Nothing is history here (the session's local file is): everything read is live, and
-    unread until the reader first finds nothing waiting.
+    Nothing is history here (the session's local file is): everything read is live; what
+    was in the stream when the user came (before each segment's end then) is unread.
     """
 
     async def _serve(self) -> None:
@@ -159,11 +164,15 @@ class StreamCliReader(RoomReader):
         lost = server_lost(transport.uri)
         group = await self._unless_lost(lost, open_group)
         self._group = group
+        # What was in the stream when the user came is what waited for them: unread.
+        with binding("reading the end of StreamCli's stream"):
+            tails = await self._unless_lost(lost, transport.client.tails, transport.scope, STREAM)
+        if self.args.resume:  # after a lost connection, as in a room: nothing is unread
+            tails = {}
         await self._put(Opened(None, name))
         await self._put(Ready(Counter()))
         with binding(f"creating {user}'s reader on StreamCli's stream"):
             self._reader = await self._unless_lost(lost, group.reader, self._reader_id)
-        catching_up = not self.args.resume
         rng = random.Random()
         held = False
         while not self._stopping:
@@ -177,8 +186,7 @@ class StreamCliReader(RoomReader):
                     await self._release(lost, give_back=True)
                 held = False
                 break
-            if not raw:
-                catching_up = False  # what waited for the user has been read
+            waited_before = tails.get(segment, 0)
             for n, (offset, data) in enumerate(raw, 1):
                 if n % DECODED_PER_TURN == 0:
                     await asyncio.sleep(0)  # a large slice must not hold the keys back
@@ -186,7 +194,7 @@ class StreamCliReader(RoomReader):
                 if isinstance(decoded, Skipped):
                     await self._put(Dropped(decoded.reason))
                 elif decoded is not None:
-                    await self._put(Arrived(decoded, catching_up))
+                    await self._put(Arrived(decoded, offset < waited_before))
         if held and self._reader is not None:
             with binding("releasing a slice of StreamCli's stream"):
                 await self._release(lost)
@@ -361,4 +369,31 @@ async def open_writer(transport: Transport, user: str) -> RoomWriter:
     def encoded(fields: dict[str, Any]) -> bytes:
         return encode(fields["sender"], fields["text"])
 
-    return RoomWriter(writer, STREAMCLI_ROOM, encoded, routing_key=user)
+    return PacedWriter(writer, STREAMCLI_ROOM, encoded, routing_key=user)
+
+
+class PacedWriter(RoomWriter):
+    """Writes at most one event every WRITE_GAP seconds (see there), in order."""
+
+    _last = 0.0
+    """When the last write was acknowledged (monotonic)."""
+
+    def start(self, message: ChatMessage) -> "asyncio.Future[None]":
+        self._check(message)
+        paced = asyncio.ensure_future(self._paced(message))
+        paced.add_done_callback(_retrieved)  # a session closed meanwhile never awaits it
+        return paced
+
+    async def _paced(self, message: ChatMessage) -> None:
+        wait = self._last + WRITE_GAP - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            await super().start(message)
+        finally:
+            self._last = time.monotonic()
+
+
+def _retrieved(future: "asyncio.Future[None]") -> None:
+    if not future.cancelled():
+        future.exception()

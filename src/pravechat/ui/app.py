@@ -28,6 +28,7 @@ from pravechat.core.direct import parse_members
 from pravechat.core.editor import edit_text
 from pravechat.core.errors import PravechatError
 from pravechat.core.levels import Level, Levels
+from pravechat.core.names import STREAMCLI_ROOM
 from pravechat.core.notify import Limiter, notification_argv, run_notification
 from pravechat.core.paths import private_dir, state_dir
 from pravechat.core.presence import (
@@ -419,7 +420,7 @@ class PravechatApp(App[None]):
         """Rooms Tab completes: those followed, and those /rooms listed."""
         self._listed_rooms = listed if listed is not None else self._listed_rooms
         rooms = [room for room, pane in self.rooms.items() if not pane.members]
-        self.chat_input.rooms = sorted({*rooms, *self._listed_rooms})
+        self.chat_input.rooms = sorted({*rooms, *self._listed_rooms, STREAMCLI_ROOM})
         self.chat_input.followed = rooms
 
     def on_entered(self, event: Entered) -> None:

@@ -366,8 +366,12 @@ class ChatLog(ScrollView, can_focus=True):
     def show_unseen(self, attempts: int = 3) -> None:
         """Put the view where reading should go on: the divider at the top when unseen lines
         follow it (and do not all fit below it), else the bottom."""
+        height = self.scrollable_content_region.height
+        if not height:  # hidden (or not laid out yet): showing it (reveal) puts the view there
+            if attempts and self.display:
+                self.call_after_refresh(self.show_unseen, attempts - 1)
+            return
         divider = self._index(self._divider_seq)
-        height = self.scrollable_content_region.height or self.size.height
         top = self._starts[divider] if divider is not None else self._total_lines
         if self.unseen and self._total_lines - top > height:
             self.following = False

@@ -588,7 +588,7 @@ class RoomPane(Widget):
     def act_on(self, what: str, message: ChatMessage, asked: bool = False) -> None:
         """``asked``: the deletion was asked for once already."""
         match what:
-            case "reply" | "react" | "edit" | "delete" if self.streamcli:
+            case "reply" | "react" | "edit" | "delete" | "thread" if self.streamcli:
                 self.local(EntryKind.ERROR, NOT_HERE)
             case "reply" | "react":
                 self.composing = Composing(what, message)
