@@ -261,13 +261,14 @@ def history(
         raise PravechatError("name a room, or a conversation with --with NICK (not both)")
     if with_ is not None and user is None:
         raise PravechatError("--with needs --user: only a member can read a conversation")
+    if room is not None:
+        room_stream(normalize_room(room))  # #streamcli is none: refused before connecting
     transport = _connect(controller, scope, tls, ca_cert)
     ring = _key_ring(user, transport)
     if with_ is not None and user is not None:
         room = _open_conversation(transport, ring, user, with_)
     else:
         room = normalize_room(room or "")
-        room_stream(room)  # #streamcli is none: said as such
         if room not in asyncio.run(transport.list_rooms()):  # reading must not create it
             raise PravechatError(
                 f"no room #{room} in scope {transport.scope}: `pravechat rooms` lists the rooms"

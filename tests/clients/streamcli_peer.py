@@ -40,6 +40,8 @@ class StreamCliPeer:
         self._held = False
         self.unparsed = 0
         """Events it could not read as a message (counted, never shown)."""
+        self.largest_slice = 0
+        """The most events one slice brought (StreamCli's own reader fails on two)."""
 
     def say(self, typed: str) -> None:
         """Type a line: lowercased, written with no routing key of its own."""
@@ -58,7 +60,9 @@ class StreamCliPeer:
         shown: list[Shown] = []
         deadline = time.monotonic() + seconds
         while True:
-            for _, data in self._reader.acquire(self._held):
+            events = self._reader.acquire(self._held)
+            self.largest_slice = max(self.largest_slice, len(events))
+            for _, data in events:
                 line = self._show(data)
                 if line is not None:
                     shown.append(line)

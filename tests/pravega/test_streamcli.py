@@ -98,6 +98,7 @@ async def test_one_pravechat_senders_lines_keep_their_order_at_a_streamcli_peer(
             tim.submit(f"line {n}")
         seen = await asyncio.to_thread(alex.read_until, 20)
         assert [line.message for line in seen] == [f"line {n}" for n in range(20)]
+        assert alex.largest_slice == 1  # what would stop a StreamCli reader never came
     finally:
         await tim.close()
 
@@ -227,7 +228,10 @@ async def test_the_chat_screen_talks_with_a_streamcli_user(
         app.chat_input.value = ""
         await pilot.press("alt+up", "r")
         await until(pilot, "a refusal of replies", lambda: _refusals(app) == 2)
+        await pilot.press("escape", "alt+up", "t")
+        await until(pilot, "no threads", lambda: _refusals(app) == 3)
         await pilot.press("escape")
+        assert "streamcli" in app.chat_input.rooms  # Tab completes /join streamcli
 
         await asyncio.to_thread(alex.say, "greet")
         await until(pilot, "alex's greeting", lambda: _said(app, "alex", "alex says hi!"))

@@ -144,6 +144,8 @@ def test_scripts_are_told_that_streamcli_is_not_a_room() -> None:
         "send", "--user", "tim", "--room", "streamcli", "--controller", "tcp://127.0.0.1:1", "hi"
     )  # refused before connecting
     assert_one_clear_line(result.stderr, "#streamcli is the conversation with StreamCli users")
+    result = run_cli("history", "streamcli", "--controller", "tcp://127.0.0.1:1")
+    assert_one_clear_line(result.stderr, "#streamcli is the conversation with StreamCli users")
 
 
 def test_streamcli_and_room_together_are_one_clear_error() -> None:
