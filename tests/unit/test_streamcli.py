@@ -40,8 +40,10 @@ def test_a_line_and_the_keywords_as_streamcli_shows_them() -> None:
     assert (plain.room, plain.sender, plain.text) == ("streamcli", "alex", "Hi there")
     greet = _decoded(_event("alex", "greet"))
     assert isinstance(greet, ChatMessage) and greet.text == "alex says hi!"
-    loud = _decoded(_event("alex", " GREET "))
+    loud = _decoded(_event("alex", "GREET"))
     assert isinstance(loud, ChatMessage) and loud.text == "alex says hi!"
+    spaced = _decoded(_event("alex", " greet "))  # StreamCli does not take it either
+    assert isinstance(spaced, ChatMessage) and spaced.text == " greet "
     joke = _decoded(_event("alex", "joke"))
     assert isinstance(joke, ChatMessage) and joke.text in jokes() and joke.sender == "alex"
     not_a_keyword = _decoded(_event("alex", "greet everyone"))
@@ -127,8 +129,8 @@ def test_search_reads_the_local_history_and_opens_around_a_result() -> None:
 def test_greet_and_joke_carry_their_keyword() -> None:
     assert parse("/greet", "tim").keyword == "greet"
     assert parse("/joke", "tim").keyword == "joke"
-    assert parse("greet", "tim") == parse("greet", "tim")  # typed, it is a plain line
-    assert parse("greet", "tim").action is Action.SAY and not parse("greet", "tim").keyword
+    typed = parse("greet", "tim")  # a plain line: sent as typed, shown as the keyword
+    assert typed.action is Action.SAY and typed.text == "greet" and not typed.keyword
 
 
 def test_the_streamcli_name_is_no_pravechat_room() -> None:
@@ -151,3 +153,26 @@ def test_scripts_are_told_that_streamcli_is_not_a_room() -> None:
 def test_streamcli_and_room_together_are_one_clear_error() -> None:
     result = run_cli("--user", "tim", "--streamcli", "--room", "dev")
     assert_one_clear_line(result.stderr, "--streamcli opens StreamCli's room")
+
+
+def test_the_local_history_stays_bounded_drops_copies_and_survives_a_torn_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "log"
+    made = [m for n in range(7) if isinstance(m := line("alex", f"line {n}"), ChatMessage)]
+    kept = ShownLog(path, keep=3)
+    kept.add(made[:2])
+    kept.add(made[:2])  # read again after a crash: not kept twice
+    assert len(path.read_text().splitlines()) == 2
+    kept.add(made[2:])  # past twice the limit, in one session: trimmed now
+    assert [m.text for m in kept.messages] == ["line 4", "line 5", "line 6"]
+    assert len(path.read_text().splitlines()) == 3
+    kept.close()
+    with path.open("a") as torn:
+        torn.write('{"v":1,"id":"half')  # a crash in the middle of a write
+    again = ShownLog(path, keep=3)
+    after = line("alex", "after the crash")
+    assert isinstance(after, ChatMessage)
+    again.add([after])
+    again.close()
+    assert [m.text for m in ShownLog(path, keep=10).messages][-1] == "after the crash"

@@ -257,6 +257,8 @@ class RoomSession:
         self._born = born
         """The birth mark of the room stream this session reads (Transport.birth_mark)."""
         self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(10_000)
+        self._in_hand: Delivery | None = None
+        """A delivery waiting for room in the queue."""
         self._closed = False
         self._connected = asyncio.Event()
         self._connected.set()
@@ -358,7 +360,11 @@ class RoomSession:
                     return
                 await self._reconnect(why)
         finally:
-            await self._queue.put(None)
+            if self._closed:  # nobody reads any more: a full queue would hold close() forever
+                with contextlib.suppress(asyncio.QueueFull):
+                    self._queue.put_nowait(None)
+            else:
+                await self._queue.put(None)
 
     async def _pump_reader(self) -> str:
         """Pass the reader's deliveries on until it ends; returns why it ended."""
@@ -367,7 +373,9 @@ class RoomSession:
             if isinstance(item, Arrived):
                 if self._recent.first_time(item.message.id):
                     unread = item.unread and item.message.id not in self._seen.ids
-                    await self._queue.put(Delivery(item.message, unread, item.offset))
+                    self._in_hand = Delivery(item.message, unread, item.offset)
+                    await self._queue.put(self._in_hand)  # closing may cancel it here
+                    self._in_hand = None
             elif isinstance(item, Dropped):
                 self.skipped[item.reason] += 1
             elif isinstance(item, Failed):
@@ -657,12 +665,16 @@ class RoomSession:
 
     def _first_unshown(self) -> int | None:
         """Where the first delivery nobody took starts, if any (the UI stopped reading)."""
-        starts = []
+        return min((d.offset for d in self._take_unshown() if d.offset >= 0), default=None)
+
+    def _take_unshown(self) -> list[Delivery]:
+        """The deliveries nobody took (the UI stopped reading), the queue emptied."""
+        unshown = []
         while not self._queue.empty():
             item = self._queue.get_nowait()
-            if item is not None and item.offset >= 0:
-                starts.append(item.offset)
-        return min(starts, default=None)
+            if item is not None:
+                unshown.append(item)
+        return unshown if self._in_hand is None else [*unshown, self._in_hand]
 
     async def close(self) -> None:
         """Send what is queued (waiting at most _CLOSE_DRAIN s, saving what is left for the

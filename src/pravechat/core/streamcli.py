@@ -55,9 +55,10 @@ SCOPE = "scope"
 STREAM = "stream"
 SEGMENTS = 2
 """StreamCli's names and layout, fixed in its code."""
-GROUP_SUFFIX = ".pravechat"
-"""pravechat's group is ``<user>.pravechat``: a StreamCli of the same name reads through
-``<user>``, and two programs in one group would each get only some of the segments."""
+GROUP_PREFIX = f"{STREAMCLI_ROOM}."
+"""pravechat's group is ``streamcli.<user>``: a StreamCli of the same name reads through
+``<user>``, and two programs in one group would each get only some of the segments (no room
+group can take the name either: the room name is reserved)."""
 LOG_KEEP = 10_000
 """Lines of the local history kept."""
 GREET, JOKE = "greet", "joke"
@@ -89,8 +90,9 @@ def encode(sender: str, text: str) -> bytes:
 
 
 def shown_text(sender: str, message: str, rng: random.Random) -> str:
-    """What a receiver shows for ``message``: the keywords become what StreamCli shows."""
-    keyword = message.strip().lower()
+    """What a receiver shows for ``message``: the keywords, in any case, become what
+    StreamCli shows."""
+    keyword = message.lower()
     if keyword == GREET:
         return f"{sender} says hi!"
     if keyword == JOKE:
@@ -151,7 +153,7 @@ class StreamCliReader(RoomReader):
 
     async def _serve(self) -> None:
         transport, user = self.transport, validate_user(self.args.user)
-        name = f"{user}{GROUP_SUFFIX}"
+        name = f"{GROUP_PREFIX}{user}"
 
         def open_group() -> Any:
             ensure_stream(transport)
@@ -199,28 +201,64 @@ class StreamCliReader(RoomReader):
             with binding("releasing a slice of StreamCli's stream"):
                 await self._release(lost)
 
+    unshown: list[ChatMessage]
+
+    async def _drain_until_done(self, unshown: list[int]) -> None:
+        """Stopping: what was read and not yet taken is kept in :attr:`unshown` (the group
+        counts it read, and no single offset could give it back)."""
+        self.unshown = []
+        assert self._task is not None
+        while True:
+            while not self.items.empty():
+                item = self.items.get_nowait()
+                if isinstance(item, Arrived):
+                    self.unshown.append(item.message)
+            if self._task.done():
+                return
+            await asyncio.sleep(0.01)
+
 
 class ShownLog:
     """The lines shown in the StreamCli conversation, kept on disk: its history."""
 
     def __init__(self, path: Path, keep: int = LOG_KEEP) -> None:
+        """Blocking (it reads and checks the file)."""
+        self._path, self._keep = path, keep
         try:
-            lines = path.read_bytes().splitlines()
+            data = path.read_bytes()
         except OSError:
-            lines = []
+            data = b""
+        lines = data.splitlines()
         decoded = (decode_event(line) for line in lines[-keep:] if line.strip())
         self.messages = [message for message in decoded if isinstance(message, ChatMessage)]
+        self.ids = {message.id for message in self.messages}
         if len(lines) > keep:
-            path.write_text("".join(f"{message.to_json()}\n" for message in self.messages))
+            self._rewrite()
         self._handle = path.open("a", encoding="utf-8")
+        if data and not data.endswith(b"\n"):  # a torn last line must not swallow the next
+            self._handle.write("\n")
 
     def add(self, messages: Iterable[ChatMessage]) -> None:
-        added = list(messages)
+        added = [message for message in messages if message.id not in self.ids]
         if not added:
             return
         self.messages.extend(added)
+        self.ids.update(message.id for message in added)
         self._handle.write("".join(f"{message.to_json()}\n" for message in added))
         self._handle.flush()  # into the page cache: survives a SIGKILL of this process
+        if len(self.messages) > 2 * self._keep:  # a flood: the file stays bounded
+            del self.messages[: len(self.messages) - self._keep]
+            self.ids = {message.id for message in self.messages}
+            self._handle.close()
+            self._rewrite()
+            self._handle = self._path.open("a", encoding="utf-8")
+
+    def _rewrite(self) -> None:
+        """The file holds the kept lines only, replaced whole (a crash keeps one or the
+        other)."""
+        temporary = self._path.with_name(self._path.name + ".new")
+        temporary.write_text("".join(f"{message.to_json()}\n" for message in self.messages))
+        temporary.replace(self._path)
 
     def close(self) -> None:
         self._handle.close()
@@ -280,17 +318,22 @@ class StreamCliSession(RoomSession):
         private_dir(files.parent)
         lock = lock_room(Path(f"{files}.lock"), user, STREAMCLI_ROOM)
         args = ReaderArgs(user, STREAMCLI_ROOM, scrollback)
+        shown: ShownLog | None = None
         try:
-            shown = ShownLog(Path(f"{files}.log"))
+            shown = await off_loop(ShownLog, Path(f"{files}.log"))
             writer = await open_writer(transport, user)
             reader, _ = await cls._start_reader(transport, args)
             _, ready = await cls._history_or_stop(reader)
         except BaseException:
+            if shown is not None:
+                shown.close()
             lock.close()
             raise
         history = shown.messages[len(shown.messages) - scrollback :] if scrollback else []
         session = cls(transport, args, writer, reader, history, ready.skipped, files, lock, None)
         session._log = shown
+        for message in shown.messages:  # a slice read again after a crash is dropped
+            session._recent.first_time(message.id)
         session._older_end = len(shown.messages) - len(history)
         session.has_older = session._older_end > 0
         return session
@@ -305,16 +348,20 @@ class StreamCliSession(RoomSession):
             raise PravechatError(NOT_HERE)
         return super().submit(text)
 
+    async def send(self, text: str, kind: Kind = Kind.CHAT) -> ChatMessage:
+        if kind is not Kind.CHAT:
+            raise PravechatError(NOT_HERE)
+        return await super().send(text)
+
     def _acknowledged(self, message: ChatMessage) -> None:
         """StreamCli readers skip their own lines: the user's is shown once written, as
         the others see it (a keyword as what it stands for)."""
         shown = line(message.sender, shown_text(message.sender, message.text, random.Random()),
                      message.id)  # fmt: skip
         if isinstance(shown, ChatMessage):
-            try:
+            self._log.add([shown])  # written: kept, whatever happens to the screen
+            with contextlib.suppress(asyncio.QueueFull):  # far behind: the history has it
                 self._queue.put_nowait(Delivery(shown, unread=False))
-            except asyncio.QueueFull:  # the screen is far behind: at least keep it
-                self._log.add([shown])
 
     def _shown(self, batch: list[Delivery]) -> None:
         super()._shown(batch)
@@ -323,12 +370,7 @@ class StreamCliSession(RoomSession):
     def _first_unshown(self) -> int | None:
         """Closing: what was read but not shown goes to the local history (the group has
         counted it read; there is no single offset to give it back from)."""
-        unshown: list[ChatMessage] = []
-        while not self._queue.empty():
-            item = self._queue.get_nowait()
-            if item is not None:
-                unshown.append(item.message)
-        self._log.add(unshown)
+        self._log.add(delivery.message for delivery in self._take_unshown())
         return None
 
     async def _open_writer(self) -> RoomWriter:
@@ -352,11 +394,13 @@ class StreamCliSession(RoomSession):
         return self._log.messages[start:end]
 
     async def close(self) -> None:
+        if self._closed:
+            return
         try:
             await super().close()
+            self._log.add(getattr(self._reader, "unshown", []))
         finally:
-            with contextlib.suppress(AttributeError):
-                self._log.close()
+            self._log.close()
 
 
 async def open_writer(transport: Transport, user: str) -> RoomWriter:

@@ -409,7 +409,7 @@ class PravechatApp(App[None]):
 
     async def _leave(self, room: str) -> None:
         pane = self.rooms.pop(room)
-        if self.presence is not None and not pane.members:
+        if self.presence is not None and pane.announced:
             with contextlib.suppress(PravechatError):
                 await self.presence.leave(room)
         await pane.close()  # its reader goes offline, saving the place
@@ -428,7 +428,7 @@ class PravechatApp(App[None]):
         if pane is None:  # left while joining
             return
         self._start_presence()
-        if pane.members:  # never on the presence stream: it would tell who talks with whom
+        if not pane.announced:
             return
         self.roster.update(Presence(user=self.user, room=event.room), time.monotonic())
         if self.presence is not None:
@@ -665,7 +665,7 @@ class PravechatApp(App[None]):
         if (
             self._typing
             and self.presence is not None
-            and not self.current.members
+            and self.current.announced
             and text.strip()
             and not text.startswith("/")
             and now - self._typing_sent >= TYPING_EVERY
@@ -814,6 +814,9 @@ class PravechatApp(App[None]):
                 await self._leave_room(command.text or self.room)
             case Action.ROOMS:
                 self.show_rooms()
+            case Action.WHO if self.current.streamcli:
+                self._local(EntryKind.INFO, "StreamCli has no presence: who reads "
+                            f"{self.current.label} cannot be known")  # fmt: skip
             case Action.WHO:
                 here = self.current.members or self.roster.members(self.room)
                 members = ", ".join(here) or "nobody seen yet"

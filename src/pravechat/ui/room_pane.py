@@ -149,6 +149,12 @@ class RoomPane(Widget):
         self.run_worker(self._read(), exclusive=True, exit_on_error=False)
 
     @property
+    def announced(self) -> bool:
+        """Presence says who is here: not in a private conversation (it would tell who talks
+        with whom), nor with StreamCli users (they cannot see it; it would mislead)."""
+        return not self.members and not self.streamcli
+
+    @property
     def unseen(self) -> int:
         """Messages from others not on screen yet: unread, new below, or in a hidden room."""
         return self.chat_log.unseen
