@@ -72,6 +72,14 @@ def main(
     PRAVECHAT_PASSWORD_FILE (or PRAVECHAT_PASSWORD).
     """
     if ctx.invoked_subcommand is not None:
+        given = [f"--{name.replace('_', '-')}" for name, value in ctx.params.items()
+                 if value not in (None, False) and name != "version"]  # fmt: skip
+        if given:  # silently ignored, a send would go to another scope than the one meant
+            command = ctx.invoked_subcommand
+            raise PravechatError(
+                f"{given[0]} before `{command}` would be ignored: give {command}'s own "
+                f"options after it (pravechat {command} --help lists them)"
+            )
         return
     if streamcli and room is not None:
         raise PravechatError("--streamcli opens StreamCli's room: leave out --room (/join it)")

@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 
 from pravechat import __version__
-from tests.helpers import free_port, run_cli, run_cli_in_a_terminal
+from tests.helpers import assert_one_clear_line, free_port, run_cli, run_cli_in_a_terminal
 
 
 def test_no_server_is_a_clear_error_within_two_seconds() -> None:
@@ -56,3 +56,10 @@ def test_help_shows_flags_as_flags() -> None:
         help_text = run_cli(*command, "--help").stdout
         assert "<bool>" not in help_text, command
     assert "--tls " in run_cli("history", "--help").stdout
+
+
+def test_the_chats_options_before_a_command_are_refused_not_ignored() -> None:
+    """`pravechat --scope X send ...` once sent to the default scope, silently."""
+    result = run_cli("--scope", "elsewhere", "send", "--user", "tim", "hi")
+    assert_one_clear_line(result.stderr, "pravechat: --scope before `send` would be ignored")
+    assert result.returncode == 1

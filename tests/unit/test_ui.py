@@ -408,7 +408,7 @@ async def test_rooms_names_fifty_and_counts_the_rest() -> None:
         text = " ".join(" ".join(app.chat_log.plain_lines()).split())  # wrapped lines joined
         assert "#room0049" in text and "#room0050" not in text
         assert "and 1,950 more" in text
-        assert len(app.chat_input.rooms) == 2001  # all of them, and lobby, for Tab
+        assert len(app.chat_input.rooms) == 2002  # all of them, lobby and streamcli, for Tab
 
 
 async def _listed(rooms: list[str]) -> list[str]:
