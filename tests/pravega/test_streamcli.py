@@ -16,6 +16,7 @@ from pravechat.core.protocol import MAX_TEXT_LENGTH, Kind, SkipReason
 from pravechat.core.settings import Settings
 from pravechat.core.streamcli import NOT_HERE, StreamCliSession, streamcli_transport
 from pravechat.core.transport import Transport
+from pravechat.server.local import LocalServer, ServerPorts
 from pravechat.ui.app import PravechatApp
 from pravechat.ui.run import build_app
 from pravechat.ui.views import MessagesScreen, PickScreen
@@ -304,3 +305,36 @@ async def test_quitting_in_a_backlog_nobody_read_hangs_nothing_and_loses_nothing
         assert sorted(read) == sorted(f"old {n}" for n in range(14_000))  # each once
     finally:
         await again.session.close()
+
+
+async def test_a_server_restart_loses_no_line_of_a_streamcli_conversation(
+    private_server: tuple[LocalServer, ServerPorts],
+) -> None:
+    """The in-memory server forgets StreamCli's stream and every group: both come back, and
+    what was typed meanwhile goes out once."""
+    server, ports = private_server
+    uri = f"tcp://127.0.0.1:{ports.controller}"
+    scope = f"sc-{uuid.uuid4().hex[:10]}"
+    alice = Watched(await _session(uri, scope, "alice"))
+    bob = Watched(await _session(uri, scope, "bob"))
+    try:
+        alice.session.submit("before")
+        await bob.wait_for("bob reads alice", lambda: "before" in bob.texts())
+        server.stop()
+        for watched in (alice, bob):
+            await watched.reaches("reconnecting")
+        alice.session.submit("while away 1")
+        alice.session.submit("while away 2")
+        bob.session.submit("bob while away")
+        server.start(ports, heap="512m")
+        await bob.wait_for("alice's lines", lambda: "while away 2" in bob.texts())
+        await alice.wait_for("bob's line", lambda: "bob while away" in alice.texts())
+        await asyncio.sleep(3)  # time for a copy to show up
+        everything = ["before", "while away 1", "while away 2", "bob while away"]
+        for watched in (alice, bob):  # each once, alice's in the order she sent them
+            assert sorted(watched.texts()) == sorted(everything)
+            assert [t for t in watched.texts() if t != "bob while away"] == everything[:3]
+        assert all(w.session.state == "connected" for w in (alice, bob))
+    finally:
+        for watched in (alice, bob):
+            await watched.session.close()
