@@ -29,6 +29,7 @@ FULL: dict[str, list[str]] = {
     "signing": [],
     "search": [],
     "annotations": [],
+    "streamcli": [],
 }
 SMOKE: dict[str, list[str]] = {
     "delivery": ["--receivers", "1", "--phases", "20:10", "--start-delay", "4"],
@@ -41,6 +42,7 @@ SMOKE: dict[str, list[str]] = {
     "signing": ["--messages", "20", "--history", "20"],
     "search": ["--sizes", "2000"],
     "annotations": ["--events", "10", "--history", "100"],
+    "streamcli": ["--lines", "5", "--backlog", "200"],
 }
 TITLES = {
     "delivery": "Delivery latency, Enter to screen",
@@ -54,6 +56,7 @@ TITLES = {
     "signing": "Signatures and encryption per message",
     "search": "Searching a whole room",
     "annotations": "Replies, reactions, edits: delivery cost",
+    "streamcli": "StreamCli conversations: latency, burst, newcomer",
 }
 
 
