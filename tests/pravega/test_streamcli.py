@@ -338,3 +338,21 @@ async def test_a_server_restart_loses_no_line_of_a_streamcli_conversation(
     finally:
         for watched in (alice, bob):
             await watched.session.close()
+
+
+async def test_a_sealed_streamcli_stream_is_read_only_and_keeps_the_line(
+    pravega_uri: str, scope: str, peers: list[StreamCliPeer]
+) -> None:
+    alex = await _peer(pravega_uri, "alex", scope, peers)
+    tim = Watched(await _session(pravega_uri, scope, "tim"))
+    try:
+        await asyncio.to_thread(alex.say, "last words")
+        await tim.holds(1)
+        await asyncio.to_thread(alex.client.seal_stream, scope, "stream")
+        tim.session.submit("anyone?")
+        await tim.reaches("read-only")
+        assert "sealed" in tim.statuses[-1].notice and "kept in" in tim.statuses[-1].notice
+        with pytest.raises(PravechatError, match="sealed"):
+            tim.session.submit("again")
+    finally:
+        await tim.session.close()

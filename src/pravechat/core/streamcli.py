@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Self
 
+from pravechat import _pravega
 from pravechat.core.blocking import off_loop
 from pravechat.core.commands import jokes
 from pravechat.core.errors import PravechatError
@@ -377,11 +378,19 @@ class StreamCliSession(RoomSession):
         return await open_writer(self._transport, self.user)
 
     async def _check_room(self) -> None:
-        """A StreamCli stream is not checked for sealing or deletion (its two segments give
-        no single end to compare)."""
+        """A StreamCli stream is not checked in the background (a write that fails asks
+        :meth:`_sealed`); deletion under a running server is not handled (README)."""
 
     async def _sealed(self) -> bool:
-        return False
+        """Whether someone sealed StreamCli's stream (its current segments are none)."""
+        transport = self._transport
+        asking = off_loop(transport.client.tails, transport.scope, STREAM)
+        try:
+            return not await asyncio.wait_for(asking, 5.0)
+        except _pravega.StreamSealedError:
+            return True
+        except Exception:  # the server is away, or slow: not sealed as far as is known
+            return False
 
     def searcher(self, term: str) -> Searcher:
         return LoggedSearch(list(self._log.messages), term)
