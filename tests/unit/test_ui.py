@@ -413,3 +413,19 @@ async def test_rooms_names_fifty_and_counts_the_rest() -> None:
 
 async def _listed(rooms: list[str]) -> list[str]:
     return rooms
+
+
+async def test_a_panes_change_arriving_after_the_screen_was_torn_down_is_ignored() -> None:
+    """Seen in CI: a PaneChanged handled while the app exited found no status bar, and the
+    app died with NoMatches."""
+    from pravechat.ui.messages import PaneChanged
+    from pravechat.ui.widgets import StatusBar
+
+    chat = FakeChat("tim")
+    app = make_app(chat)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _until(pilot, app, "")
+        await app.query_one(StatusBar).remove()  # as the exit removes it
+        app.post_message(PaneChanged("lobby"))
+        await pilot.pause()
+        assert app.is_running and app.return_code is None

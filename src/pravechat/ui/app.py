@@ -331,6 +331,8 @@ class PravechatApp(App[None]):
             self.set_interval(1.0, self._expire_presence)
 
     def _show_status(self) -> None:
+        if not self.query(StatusBar):  # torn down: a pane's message came after the exit
+            return
         pane = self.current
         typing = ""
         if self._typing:
@@ -698,8 +700,7 @@ class PravechatApp(App[None]):
 
     def _show_status_now(self) -> None:
         self._status_due = False
-        if self.query(StatusBar):  # not torn down meanwhile
-            self._show_status()
+        self._show_status()
 
     @staticmethod
     def _was_there(pane: RoomPane, change: Change, now: float) -> bool:
