@@ -97,18 +97,28 @@ def test_stop_with_nothing_running_says_so(isolated_env: dict[str, str]) -> None
     assert "No local Pravega server is running" in result.stdout
 
 
-@pytest.mark.parametrize("extra", ["--secure", "--foreground"])
-def test_durable_refuses_what_it_does_not_do_in_one_line(
-    isolated_env: dict[str, str], extra: str
+@pytest.mark.parametrize("layout", ["--durable", "--cluster"])
+def test_durable_and_cluster_refuse_what_they_do_not_do_in_one_line(
+    isolated_env: dict[str, str], layout: str
 ) -> None:
-    result = run_cli("server", "start", "--durable", extra, env=isolated_env)
+    result = run_cli("server", "start", layout, "--foreground", env=isolated_env)
     assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "pravechat: --durable does not take --secure or --foreground (yet)"
-    )
+    assert result.stderr.strip() == f"pravechat: {layout} does not take --foreground (yet)"
 
 
 def test_logs_names_the_pieces_of_a_durable_server(isolated_env: dict[str, str]) -> None:
     result = run_cli("server", "logs", "--piece", "kernel", env=isolated_env)
     assert result.returncode == 1
     assert "choose one of zookeeper, bookie, controller, segmentstore" in result.stderr
+
+
+def test_durable_and_cluster_together_is_one_clear_error(isolated_env: dict[str, str]) -> None:
+    result = run_cli("server", "start", "--durable", "--cluster", env=isolated_env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "pravechat: choose --durable or --cluster, not both"
+
+
+def test_killing_a_piece_with_nothing_running_says_so(isolated_env: dict[str, str]) -> None:
+    result = run_cli("server", "kill", "--piece", "bookie-2", env=isolated_env)
+    assert result.returncode == 1
+    assert_one_clear_line(result.stderr, "no durable server or cluster started by pravechat")

@@ -11,9 +11,16 @@ import typer
 from pravechat.core.errors import PravechatError
 from pravechat.core.paths import cache_dir, state_dir
 from pravechat.core.probe import controller_answers
-from pravechat.server.durable import PIECES, DurablePorts, DurableServer
+from pravechat.server.durable import (
+    CLUSTER_LAYOUT,
+    STATE_DIRS,
+    DurablePorts,
+    DurableRecord,
+    DurableServer,
+)
 from pravechat.server.local import DEFAULT_HEAP, LocalServer, ServerPorts, StartOutcome
 from pravechat.server.ports import reachable_from_outside
+from pravechat.server.secure import SecureFiles
 
 server_app = typer.Typer(
     help="Run a local Pravega server on this machine (Java and Maven, no Docker needed).",
@@ -27,7 +34,23 @@ def _local_server() -> LocalServer:
 
 
 def _durable_server() -> DurableServer:
-    return DurableServer(state_dir() / "durable", cache_dir())
+    return DurableServer(state_dir() / STATE_DIRS["durable"], cache_dir())
+
+
+def _cluster_server() -> DurableServer:
+    return DurableServer(state_dir() / STATE_DIRS["cluster"], cache_dir(), CLUSTER_LAYOUT)
+
+
+def _running_pieces() -> tuple[DurableServer, DurableRecord] | None:
+    """The durable server or the cluster, whichever runs (at most one can: same ports)."""
+    for server in (_durable_server(), _cluster_server()):
+        if (record := server.record()) is not None:
+            return server, record
+    return None
+
+
+def _kind(server: DurableServer) -> str:
+    return "Durable Pravega" if server.layout.controllers == 1 else "Pravega cluster"
 
 
 def _duration(seconds: float) -> str:
@@ -63,24 +86,40 @@ def start(
             "controller and the segment store, each a process of its own.",
         ),
     ] = False,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="A cluster on this machine, on disk: ZooKeeper, three bookies, two "
+            "controllers (the next on controller port + 2) and two segment stores; any one "
+            "can die (`server kill --piece`) and the chat goes on.",
+        ),
+    ] = False,
     data_dir: Annotated[
         Path | None,
-        typer.Option(help="Where --durable keeps its data (default: state dir)."),
+        typer.Option(help="Where --durable or --cluster keeps its data (default: state dir)."),
     ] = None,
-    bookie_port: Annotated[int, typer.Option(help="The bookie's port (--durable).")] = 3181,
+    bookie_port: Annotated[
+        int, typer.Option(help="The (first) bookie's port (--durable, --cluster).")
+    ] = 3181,
 ) -> None:
     """Start Pravega 0.13.0 on loopback, unless one already answers: the standalone server
-    (in memory), or with --durable the pieces of a cluster, on disk."""
-    if durable:
-        if secure or foreground:
-            raise PravechatError("--durable does not take --secure or --foreground (yet)")
+    (in memory), or with --durable or --cluster its pieces, on disk. Run again, it starts
+    the pieces that died."""
+    if durable or cluster:
+        if durable and cluster:
+            raise PravechatError("choose --durable or --cluster, not both")
+        flag = "--durable" if durable else "--cluster"
+        if foreground:
+            raise PravechatError(f"{flag} does not take --foreground (yet)")
         pieces_ports = DurablePorts(
             controller_port, segment_store_port, zk_port, bookie_port, rest_port or 9091
         )
-        _start_durable(pieces_ports, data_dir, timeout)
+        _start_durable(_durable_server() if durable else _cluster_server(), pieces_ports,
+                       data_dir, timeout, secure)  # fmt: skip
         return
-    if (running := _durable_server().record()) is not None:
-        typer.echo(f"Durable Pravega is already running at {running.uri}.")
+    if (running := _running_pieces()) is not None:
+        typer.echo(f"{_kind(running[0])} is already running at {running[1].uri}.")
         return
     server = _local_server()
     ports = ServerPorts(controller_port, segment_store_port, zk_port, rest_port)
@@ -98,7 +137,7 @@ def start(
     typer.echo(f"Pravega is running at {status.uri} (pid {pid}, ready in {took:.1f} s).")
     _warn_if_open(status.uri)
     if secure:
-        _explain_secure(server, status.uri)
+        _explain_secure(server.secure_files, status.uri)
     if foreground:
         typer.echo("Press Ctrl-C to stop it.")
         raise typer.Exit(server.wait_foreground())
@@ -117,11 +156,26 @@ def _warn_if_open(uri: str) -> None:
         )
 
 
-def _start_durable(ports: DurablePorts, data_dir: Path | None, timeout: float) -> None:
-    server = _durable_server()
+def _start_durable(
+    server: DurableServer,
+    ports: DurablePorts,
+    data_dir: Path | None,
+    timeout: float,
+    secure: bool,
+) -> None:
+    kind = _kind(server)
     if (existing := server.record()) is not None:
-        typer.echo(f"Durable Pravega is already running at {existing.uri}.")
+        dead = server.dead_pieces(existing)
+        if not dead and existing.secure == secure:
+            typer.echo(f"{kind} is already running at {existing.uri}.")
+            return
+        began = time.monotonic()
+        server.start(ready_timeout=max(timeout, 240.0), secure=secure)
+        took = time.monotonic() - began
+        typer.echo(f"Started again: {', '.join(dead)} (ready in {took:.1f} s).")
         return
+    if (other := _running_pieces()) is not None:
+        raise PravechatError(f"{_kind(other[0])} runs: `pravechat server stop` it first")
     if _local_server().record() is not None:
         raise PravechatError("the in-memory server runs: `pravechat server stop` it first")
     uri = f"tcp://127.0.0.1:{ports.controller}"
@@ -129,15 +183,17 @@ def _start_durable(ports: DurablePorts, data_dir: Path | None, timeout: float) -
         typer.echo(f"A Pravega server not started by pravechat already answers at {uri}.")
         return
     began = time.monotonic()
-    record = server.start(ports, data_dir, max(timeout, 240.0))
+    record = server.start(ports, data_dir, max(timeout, 240.0), secure)
     took = time.monotonic() - began
-    typer.echo(f"Durable Pravega is running at {record.uri} (ready in {took:.1f} s).")
-    _warn_if_open(record.uri)
+    typer.echo(f"{kind} is running at {record.uri} (ready in {took:.1f} s).")
+    if secure:
+        _explain_secure(server.secure_files, record.uri)
+    else:
+        _warn_if_open(record.uri.split(",")[0])
     typer.echo(f"Its data is in {record.data_dir}; `pravechat server stop` keeps it.")
 
 
-def _explain_secure(server: LocalServer, uri: str) -> None:
-    files = server.secure_files
+def _explain_secure(files: SecureFiles, uri: str) -> None:
     typer.echo(f"It takes TLS and password authentication only (files: {files.directory}).")
     typer.echo("Clients connect with these settings (PRAVECHAT_* variables, or the config file):")
     for name, value in {"PRAVECHAT_CONTROLLER": uri, **files.client_settings()}.items():
@@ -148,12 +204,14 @@ def _explain_secure(server: LocalServer, uri: str) -> None:
 def stop() -> None:
     """Stop the server that `pravechat server start` started (a durable one keeps its data)."""
     pid = _local_server().stop()
-    durable = _durable_server().stop()
+    stopped = False
+    for server in (_durable_server(), _cluster_server()):
+        if (record := server.stop()) is not None:
+            stopped = True
+            typer.echo(f"Stopped {_kind(server).lower()}; its data stays in {record.data_dir}.")
     if pid:
         typer.echo(f"Stopped Pravega (pid {pid}).")
-    if durable:
-        typer.echo(f"Stopped durable Pravega; its data stays in {durable.data_dir}.")
-    if not pid and not durable:
+    if not pid and not stopped:
         typer.echo("No local Pravega server is running.")
 
 
@@ -164,17 +222,21 @@ def status(
     ] = 9090,
 ) -> None:
     """Exit 0 and describe the server when one answers; exit 1 otherwise."""
-    durable = _durable_server()
-    if (running := durable.record()) is not None:
-        answering = controller_answers(running.uri, timeout=3.0)
+    if (pieces := _running_pieces()) is not None:
+        durable, running = pieces
+        answering = durable.answers(running)
         dead = durable.dead_pieces(running)
-        typer.echo(f"Durable Pravega 0.13.0 is {'running' if answering else 'not answering'}")
-        typer.echo(f"  controller  {running.uri}")
+        state = "running" if answering and not dead else "degraded" if answering else "down"
+        typer.echo(f"{_kind(durable)} 0.13.0 is {state}")
+        typer.echo(f"  controller      {running.uri}")
         for name, pid in running.pids.items():
-            typer.echo(f"  {name:<13}pid {pid}{'  (dead)' if name in dead else ''}")
-        typer.echo(f"  uptime      {_duration(time.time() - running.started_at)}")
-        typer.echo(f"  data        {running.data_dir}")
-        typer.echo(f"  logs        {durable.state_dir}/*.log")
+            typer.echo(f"  {name:<16}pid {pid}{'  (dead)' if name in dead else ''}")
+        typer.echo(f"  security        {'TLS and passwords' if running.secure else 'none'}")
+        typer.echo(f"  uptime          {_duration(time.time() - running.started_at)}")
+        typer.echo(f"  data            {running.data_dir}")
+        typer.echo(f"  logs            {durable.state_dir}/*.log")
+        if dead:
+            typer.echo(f"`pravechat server start {_flag(durable)}` starts {', '.join(dead)} again.")
         if not answering or dead:
             raise typer.Exit(1)
         return
@@ -203,18 +265,26 @@ def logs(
     lines: Annotated[int, typer.Option("--lines", "-n", help="How many lines.")] = 50,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing.")] = False,
     piece: Annotated[
-        str,
-        typer.Option(help="With --durable: zookeeper, bookie, controller or segmentstore."),
-    ] = "segmentstore",
+        str | None,
+        typer.Option(
+            help="A durable server's or a cluster's piece: zookeeper, bookie, controller, "
+            "segmentstore (a cluster's: bookie-1..3, controller-1..2, segmentstore-1..2). "
+            "Default: the (first) segment store."
+        ),
+    ] = None,
 ) -> None:
-    """Show the tail of the local server's log (a durable one's: one piece's)."""
-    durable = _durable_server()
-    if durable.record() is not None or not _local_server().log_path.exists():
-        names = [p.name for p in PIECES]
-        if piece not in names:
-            raise PravechatError(f"no piece {piece!r}: choose one of {', '.join(names)}")
-        path = durable.log_path(piece)
+    """Show the tail of the local server's log (a durable one's or a cluster's: one piece's)."""
+    pieces = _running_pieces()
+    if pieces is not None or not _local_server().log_path.exists():
+        durable = pieces[0] if pieces is not None else _durable_server()
+        names = durable.piece_names()
+        chosen = piece or next(name for name in names if name.startswith("segmentstore"))
+        if chosen not in names:
+            raise PravechatError(f"no piece {chosen!r}: choose one of {', '.join(names)}")
+        path = durable.log_path(chosen)
     else:
+        if piece is not None:
+            raise PravechatError("--piece is for a durable server or a cluster; none runs")
         path = _local_server().log_path
     if not path.exists():
         typer.echo(f"No server log yet ({path}).")
@@ -232,3 +302,25 @@ def logs(
                         time.sleep(0.2)
             except KeyboardInterrupt:
                 return
+
+
+def _flag(server: DurableServer) -> str:
+    return "--durable" if server.layout.controllers == 1 else "--cluster"
+
+
+@server_app.command()
+def kill(
+    piece: Annotated[
+        str,
+        typer.Option(help="Which piece, as `server status` names it (e.g. bookie-2)."),
+    ],
+) -> None:
+    """SIGKILL one piece of a durable server or a cluster, as a crash would (a fault drill);
+    `server start --cluster` (or --durable) starts it again."""
+    pieces = _running_pieces()
+    if pieces is None:
+        raise PravechatError("no durable server or cluster started by pravechat is running")
+    server, _ = pieces
+    pid = server.kill_piece(piece)
+    typer.echo(f"Killed the {piece} (pid {pid}); `pravechat server start {_flag(server)}` "
+               "starts it again.")  # fmt: skip

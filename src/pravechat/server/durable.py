@@ -1,5 +1,10 @@
-"""A durable Pravega on one machine: ZooKeeper, a BookKeeper bookie, the controller and the
-segment store, each a JVM of its own, from the jars the standalone server already uses.
+"""A durable Pravega on one machine: ZooKeeper, BookKeeper bookies, controllers and segment
+stores, each a JVM of its own, from the jars the standalone server already uses.
+
+Two layouts: ``--durable`` runs one of each (quorums of 1); ``--cluster`` runs three bookies
+(ensemble 3, write quorum 3, ack quorum 2: Pravega's defaults), two segment stores sharing the
+long-term storage, and two controllers, so that any one of them can die (``server kill
+--piece``) while the chat goes on.
 
 The standalone emulator keeps everything in memory. Here the segment store writes its
 durable log to the bookie (journal and ledgers on disk) and its long-term storage to files
@@ -15,6 +20,7 @@ import time
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from pravechat.core.errors import PravechatError
 from pravechat.core.paths import OWNER_ONLY_UMASK, private_dir
@@ -29,9 +35,12 @@ from pravechat.server.jvm import (
     write_logback,
 )
 from pravechat.server.ports import port_holder, port_is_free, process_runs
+from pravechat.server.secure import PUBLISHED_HOST, SecureFiles, ensure_secure_files
 from pravechat.server.tools import find_java
 
 RECORD_FILE = "durable.json"
+STATE_DIRS = {"durable": "durable", "cluster": "cluster"}
+"""Each layout's state directory, under pravechat's: both can be on disk, one running."""
 CLUSTER = "pravega-cluster"
 LEDGERS_PATH = f"/pravega/{CLUSTER}/bookkeeper/ledgers"
 """Where the bookie registers and the segment store looks for it (Pravega's default layout)."""
@@ -47,14 +56,52 @@ class DurablePorts:
     bookie: int = 3181
     controller_rest: int = 9091
 
-    def named(self) -> dict[str, int]:
-        return {
-            "controller": self.controller,
-            "segment store": self.segment_store,
-            "ZooKeeper": self.zookeeper,
+    def named(self, layout: "Layout | None" = None) -> dict[str, int]:
+        """Every port the layout listens on, by what listens there."""
+        ports = {}
+        for instance in instances(layout or SINGLE):
+            ports[instance.name] = self.of(instance)
+            if instance.piece.name == "controller":
+                ports[f"{instance.name} REST"] = self.rest_of(instance)
+        return ports
+
+    def of(self, instance: "Instance") -> int:
+        """Where ``instance`` listens: the first of a kind on the given port, the next ones
+        above it (controllers two apart: each has its REST port next to it)."""
+        base = {
+            "zookeeper": self.zookeeper,
             "bookie": self.bookie,
-            "controller REST": self.controller_rest,
-        }
+            "controller": self.controller,
+            "segmentstore": self.segment_store,
+        }[instance.piece.name]
+        step = 2 if instance.piece.name == "controller" else 1
+        return base + step * instance.index
+
+    def rest_of(self, instance: "Instance") -> int:
+        return self.controller_rest + 2 * instance.index
+
+    @classmethod
+    def block(cls, base: int) -> "DurablePorts":
+        """Ten consecutive ports from ``base``, enough for a cluster: controllers at +0 and
+        +2 (REST +1, +3), segment stores +4, +5, bookies +6 to +8, ZooKeeper +9."""
+        return cls(base, base + 4, base + 9, base + 6, base + 1)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How many of each piece, and the bookies' quorums."""
+
+    bookies: int = 1
+    segment_stores: int = 1
+    controllers: int = 1
+    ensemble: int = 1
+    write_quorum: int = 1
+    ack_quorum: int = 1
+
+
+SINGLE = Layout()
+CLUSTER_LAYOUT = Layout(bookies=3, segment_stores=2, controllers=2,
+                        ensemble=3, write_quorum=3, ack_quorum=2)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -82,6 +129,41 @@ the bookie and ZooKeeper are still up."""
 
 
 @dataclass(frozen=True)
+class Instance:
+    """One process of a layout: ``bookie-2`` is the second bookie; a piece that runs once is
+    named as the piece (``controller``)."""
+
+    name: str
+    piece: Piece
+    index: int
+
+
+def instances(layout: Layout) -> list[Instance]:
+    """The layout's processes, in start order."""
+    counts = {
+        "zookeeper": 1,
+        "bookie": layout.bookies,
+        "controller": layout.controllers,
+        "segmentstore": layout.segment_stores,
+    }
+    found = []
+    for piece in PIECES:
+        count = counts[piece.name]
+        for index in range(count):
+            name = piece.name if count == 1 else f"{piece.name}-{index + 1}"
+            found.append(Instance(name, piece, index))
+    return found
+
+
+def controllers_uri(ports: "DurablePorts", layout: Layout, secure: bool = False) -> str:
+    """Every controller, as clients take them (``tcp://host:port,host:port``; with TLS by
+    the name its certificate holds)."""
+    host = PUBLISHED_HOST if secure else "127.0.0.1"
+    addresses = [f"{host}:{ports.of(i)}" for i in instances(layout) if i.piece.name == "controller"]
+    return ("tls://" if secure else "tcp://") + ",".join(addresses)
+
+
+@dataclass(frozen=True)
 class DurableRecord:
     """What ``start`` launched, saved as durable.json."""
 
@@ -90,6 +172,9 @@ class DurableRecord:
     data_dir: str
     started_at: float
     ports: DurablePorts
+    layout: Layout = SINGLE
+    secure: bool = False
+    """TLS and password authentication (`server start --durable --secure`)."""
 
 
 def _port_frees(port: int, wait: float = 10.0) -> bool:
@@ -113,34 +198,39 @@ def ports_zk(state_dir: Path) -> str:
 
 
 class DurableServer:
-    """The four processes, their configuration and logs in ``state_dir``, data in a data
+    """The layout's processes, their configuration and logs in ``state_dir``, data in a data
     directory (``state_dir/data`` unless given)."""
 
-    def __init__(self, state_dir: Path, cache_dir: Path) -> None:
+    def __init__(self, state_dir: Path, cache_dir: Path, layout: Layout = SINGLE) -> None:
         self.state_dir = state_dir
         self.cache_dir = cache_dir
+        self.layout = layout
         self._record_path = state_dir / RECORD_FILE
+        self.secure_files = SecureFiles(state_dir / "secure")
 
     def log_path(self, piece: str) -> Path:
         return self.state_dir / f"{piece}.log"
+
+    def piece_names(self) -> list[str]:
+        return [instance.name for instance in instances(self.layout)]
 
     # --- records -------------------------------------------------------------------------
 
     def record(self) -> DurableRecord | None:
         """The saved record, if any of its processes is still alive."""
-        record = load_record(
-            self._record_path,
-            lambda raw: DurableRecord(**{**raw, "ports": DurablePorts(**raw["ports"])}),
-        )
+        record = load_record(self._record_path, _build_record)
         if record is None:
             return None
-        alive = [p for p in PIECES if process_runs(record.pids.get(p.name, -1), p.main_class)]
-        return record if alive else None
+        running = [i for i in instances(record.layout) if _runs(record, i)]
+        return record if running else None
+
+    def answers(self, record: DurableRecord, timeout: float = 3.0) -> bool:
+        """Whether a controller serves requests (logging in, when secure)."""
+        login = self.secure_files.credentials().client_env() if record.secure else None
+        return controller_answers(record.uri, timeout, login)
 
     def dead_pieces(self, record: DurableRecord) -> list[str]:
-        return [
-            p.name for p in PIECES if not process_runs(record.pids.get(p.name, -1), p.main_class)
-        ]
+        return [i.name for i in instances(record.layout) if not _runs(record, i)]
 
     # --- start ---------------------------------------------------------------------------
 
@@ -149,46 +239,80 @@ class DurableServer:
         ports: DurablePorts | None = None,
         data_dir: Path | None = None,
         ready_timeout: float = 240.0,
+        secure: bool = False,
     ) -> DurableRecord:
-        """Start the four pieces unless they run; returns once the controller serves."""
-        ports = ports or DurablePorts()
-        data = (data_dir or self.state_dir / "data").resolve()
+        """Start the layout unless it runs (then start the pieces of it that died); returns
+        once the controllers serve. ``secure``: clients and servers talk TLS, and clients
+        log in (secure_files)."""
         with start_lock(self.state_dir):
             existing = self.record()
             if existing is not None:
+                if existing.secure != secure:
+                    raise PravechatError(
+                        f"it runs {'with' if existing.secure else 'without'} --secure: "
+                        "`pravechat server stop` it first"
+                    )
+                if self.dead_pieces(existing):
+                    self._restart_dead(existing, ready_timeout)
                 return existing
-            for name, port in ports.named().items():
+            ports = ports or DurablePorts()
+            data = (data_dir or self.state_dir / "data").resolve()
+            named = ports.named(self.layout)
+            if len(set(named.values())) < len(named):
+                raise PravechatError(f"two pieces would share a port: {named}")
+            for name, port in named.items():
                 if not _port_frees(port):
                     holder = port_holder(port)
                     raise PravechatError(
                         f"port {port} ({name}) is already in use"
                         f"{f' by {holder}' if holder else ''}; stop it or choose another port"
                     )
-            java = find_java().path
-            classpath = resolve_classpath(self.cache_dir)
             pids: dict[str, int] = {}
-            uri = f"tcp://127.0.0.1:{ports.controller}"
-            record = DurableRecord(pids, uri, str(data), time.time(), ports)
+            uri = controllers_uri(ports, self.layout, secure)
+            record = DurableRecord(pids, uri, str(data), time.time(), ports, self.layout, secure)
             try:
-                self._configure(ports, data)
-                for piece in PIECES:
-                    if piece.name == "bookie":
-                        self._format_bookkeeper(java, classpath, data)
-                    process = self._spawn(java, classpath, piece, ports, data)
-                    pids[piece.name] = process.pid
-                    self._save(record)
-                    self._wait_for(piece, process, ports, record, ready_timeout)
+                if secure:
+                    ensure_secure_files(self.secure_files.directory, find_java().path)
+                self._configure(ports, data, secure)
+                self._start_pieces(record, instances(self.layout), ready_timeout)
             except BaseException:
-                self._stop_pids(pids)
+                self._stop_pids(record)
                 self._record_path.unlink(missing_ok=True)
                 raise
             return record
 
+    def _start_pieces(
+        self, record: DurableRecord, which: list[Instance], ready_timeout: float
+    ) -> None:
+        java = find_java().path
+        classpath = resolve_classpath(self.cache_dir)
+        data = Path(record.data_dir)
+        for instance in which:
+            if instance.piece.name == "bookie" and instance.index == 0:
+                self._format_bookkeeper(java, classpath, data, instance.name)
+            process = self._spawn(java, classpath, instance, record)
+            record.pids[instance.name] = process.pid
+            self._save(record)
+            self._wait_for(instance, process, record, ready_timeout)
+
+    def _restart_dead(self, record: DurableRecord, ready_timeout: float) -> None:
+        """Start again, with the configuration they had, the pieces that are not running."""
+        dead = [i for i in instances(record.layout) if not _runs(record, i)]
+        for instance in dead:
+            port = record.ports.of(instance)
+            if not _port_frees(port, wait=30.0):
+                raise PravechatError(f"port {port} of the {instance.name} is still in use")
+        self._start_pieces(record, dead, ready_timeout)
+
     def _save(self, record: DurableRecord) -> None:
         save_record(self._record_path, asdict(record))
 
-    def _configure(self, ports: DurablePorts, data: Path) -> None:
-        for folder in ("", "zookeeper", "bookie", "bookie/journal", "bookie/ledgers", "lts"):
+    def _configure(self, ports: DurablePorts, data: Path, secure: bool) -> None:
+        folders = ["", "zookeeper", "lts"]
+        for name in self.piece_names():
+            if name.startswith("bookie"):
+                folders += [name, f"{name}/journal", f"{name}/ledgers"]
+        for folder in folders:
             private_dir(data / folder)  # the chat's history, on disk
         (self.state_dir / "zoo.cfg").write_text(
             "tickTime=2000\n"
@@ -199,45 +323,69 @@ class DurableServer:
             "autopurge.snapRetainCount=3\n"
             "autopurge.purgeInterval=1\n"
         )
-        (self.state_dir / "bookie.conf").write_text(
-            f"bookiePort={ports.bookie}\n"
+        for instance in instances(self.layout):
+            if instance.piece.name == "bookie":
+                self._configure_bookie(instance, ports, data)
+        # The segment stores read config.properties, the controllers conf.file: the secret
+        # there, readable by its owner alone; the segment store insists on one anyway.
+        secrets = self.secure_files.secret_properties() if secure else {}
+        for name in ("config.properties", "controller.properties"):
+            path = self.state_dir / name
+            path.touch(mode=0o600)
+            path.write_text("".join(f"{key}={value}\n" for key, value in secrets.items()))
+        for name in self.piece_names():
+            write_logback(self.state_dir / f"{name}.logback.xml", self.log_path(name))
+
+    def _configure_bookie(self, bookie: Instance, ports: DurablePorts, data: Path) -> None:
+        (self.state_dir / f"{bookie.name}.conf").write_text(
+            f"bookiePort={ports.of(bookie)}\n"
             "advertisedAddress=127.0.0.1\n"
             "allowLoopback=true\n"
             "useHostNameAsBookieID=false\n"
             f"metadataServiceUri=zk://127.0.0.1:{ports.zookeeper}{LEDGERS_PATH}\n"
-            f"journalDirectories={data / 'bookie/journal'}\n"
-            f"ledgerDirectories={data / 'bookie/ledgers'}\n"
+            f"journalDirectories={data / bookie.name / 'journal'}\n"
+            f"ledgerDirectories={data / bookie.name / 'ledgers'}\n"
             "journalSyncData=true\n"
             "httpServerEnabled=false\n"
             "diskUsageThreshold=0.99\n"
             "diskUsageWarnThreshold=0.98\n"
         )
-        (self.state_dir / "config.properties").touch()  # the segment store insists on one
-        for piece in PIECES:
-            write_logback(self.state_dir / f"{piece.name}.logback.xml", self.log_path(piece.name))
 
-    def _properties(self, piece: Piece, ports: DurablePorts, data: Path) -> dict[str, object]:
+    def _properties(self, instance: Instance, record: DurableRecord) -> dict[str, object]:
+        ports, data, layout = record.ports, Path(record.data_dir), record.layout
+        security = self.secure_files if record.secure else None
+        published = PUBLISHED_HOST if security else "127.0.0.1"  # TLS: the certificate's
         zk = f"127.0.0.1:{ports.zookeeper}"
         common: dict[str, object] = {
-            "logback.configurationFile": self.state_dir / f"{piece.name}.logback.xml",
-            "java.io.tmpdir": self.state_dir / "tmp",
+            "logback.configurationFile": self.state_dir / f"{instance.name}.logback.xml",
+            "java.io.tmpdir": self.state_dir / "tmp" / instance.name,
         }
-        if piece.name == "zookeeper":
+        kind = instance.piece.name
+        if kind == "zookeeper":
             return {**common, "zookeeper.log.dir": self.state_dir}
-        if piece.name == "bookie":
+        if kind == "bookie":
             return common
-        if piece.name == "controller":
+        if kind == "controller":
+            port = ports.of(instance)
             return {
                 **common,
                 "controller.zk.connect.uri": zk,
                 "controller.server.store.host.type": "Zookeeper",
-                "controller.service.rpc.listener.port": ports.controller,
-                "controller.service.rpc.published.host.nameOrIp": "127.0.0.1",
-                "controller.service.rpc.published.port": ports.controller,
+                "controller.service.rpc.listener.port": port,
+                "controller.service.rpc.published.host.nameOrIp": published,
+                "controller.service.rpc.published.port": port,
                 "controller.service.rest.listener.host.ip": "127.0.0.1",
-                "controller.service.rest.listener.port": ports.controller_rest,
+                "controller.service.rest.listener.port": ports.rest_of(instance),
                 "controller.container.count": CONTAINERS,
                 "controller.cluster.name": CLUSTER,
+                **(
+                    {
+                        "conf.file": self.state_dir / "controller.properties",
+                        **security.controller_properties(),
+                    }
+                    if security
+                    else {}
+                ),
             }
         return {
             **common,
@@ -245,53 +393,61 @@ class DurableServer:
             "pravegaservice.clusterName": CLUSTER,
             "pravegaservice.container.count": CONTAINERS,
             "pravegaservice.service.listener.host.nameOrIp": "127.0.0.1",
-            "pravegaservice.service.listener.port": ports.segment_store,
-            "pravegaservice.service.published.host.nameOrIp": "127.0.0.1",
+            "pravegaservice.service.listener.port": ports.of(instance),
+            "pravegaservice.service.published.host.nameOrIp": published,
             "pravegaservice.dataLog.impl.name": "BOOKKEEPER",
             "pravegaservice.storage.impl.name": "FILESYSTEM",
             "pravegaservice.cache.size.max": 256 * 1024 * 1024,
             "pravegaservice.rest.listener.enable": False,
             "pravegaservice.admin.gateway.enable": False,
-            "filesystem.root": data / "lts",
+            "filesystem.root": data / "lts",  # shared by every segment store, as NFS would be
             "bookkeeper.zk.connect.uri": zk,
             "bookkeeper.ledger.path": LEDGERS_PATH,
-            "bookkeeper.ensemble.size": 1,
-            "bookkeeper.write.quorum.size": 1,
-            "bookkeeper.ack.quorum.size": 1,
-            "autoScale.controller.connect.uri": f"tcp://127.0.0.1:{ports.controller}",
+            "bookkeeper.ensemble.size": layout.ensemble,
+            "bookkeeper.write.quorum.size": layout.write_quorum,
+            "bookkeeper.ack.quorum.size": layout.ack_quorum,
+            "autoScale.controller.connect.uri": controllers_uri(ports, layout, record.secure),
             "metrics.enable": False,
+            **(security.segment_store_properties() if security else {}),
         }
 
     def _command(
-        self, java: Path, classpath: str, piece: Piece, ports: DurablePorts, data: Path
+        self, java: Path, classpath: str, instance: Instance, record: DurableRecord
     ) -> list[str]:
-        properties = self._properties(piece, ports, data)
+        properties = self._properties(instance, record)
         arguments: list[str] = []
-        if piece.name == "zookeeper":
+        kind = instance.piece.name
+        if kind == "zookeeper":
             arguments = [str(self.state_dir / "zoo.cfg")]
-        elif piece.name == "bookie":
-            arguments = ["--conf", str(self.state_dir / "bookie.conf")]
+        elif kind == "bookie":
+            arguments = ["--conf", str(self.state_dir / f"{instance.name}.conf")]
         return [
             str(java),
-            f"-Xmx{piece.heap}",
-            "-XX:MaxDirectMemorySize=512m" if piece.name == "segmentstore" else "-Xss1m",
+            f"-Xmx{instance.piece.heap}",
+            "-XX:MaxDirectMemorySize=512m" if kind == "segmentstore" else "-Xss1m",
             "-XX:+UseSerialGC",
             "-XX:+ExitOnOutOfMemoryError",
             *java_flags(properties),
             "-cp",
             classpath,
-            piece.main_class,
+            instance.piece.main_class,
             *arguments,
         ]
 
     def _spawn(
-        self, java: Path, classpath: str, piece: Piece, ports: DurablePorts, data: Path
+        self, java: Path, classpath: str, instance: Instance, record: DurableRecord
     ) -> "subprocess.Popen[bytes]":
-        (self.state_dir / "tmp").mkdir(parents=True, exist_ok=True)
-        command = self._command(java, classpath, piece, ports, data)
-        with (self.state_dir / f"{piece.name}.out").open("wb") as output:
+        (self.state_dir / "tmp" / instance.name).mkdir(parents=True, exist_ok=True)
+        command = self._command(java, classpath, instance, record)
+        login = (
+            self.secure_files.segment_store_env()
+            if record.secure and instance.piece.name == "segmentstore"
+            else {}
+        )
+        with (self.state_dir / f"{instance.name}.out").open("wb") as output:
             return subprocess.Popen(
                 command,
+                env={**os.environ, **login},
                 cwd=self.state_dir,
                 stdin=subprocess.DEVNULL,
                 stdout=output,
@@ -300,15 +456,16 @@ class DurableServer:
                 umask=OWNER_ONLY_UMASK,  # its data, logs and ledgers: the owner's alone
             )
 
-    def _format_bookkeeper(self, java: Path, classpath: str, data: Path) -> None:
-        """Create BookKeeper's metadata in ZooKeeper, the first time only."""
-        marker = data / "bookie" / "metadata-created"
+    def _format_bookkeeper(self, java: Path, classpath: str, data: Path, bookie: str) -> None:
+        """Create BookKeeper's metadata in ZooKeeper, the first time only (with the
+        configuration of the first ``bookie``)."""
+        marker = data / bookie / "metadata-created"
         if marker.exists():
             return
         java_command = [
             str(java),
             "-Xmx128m",
-            f"-Dlogback.configurationFile={self.state_dir / 'bookie.logback.xml'}",
+            f"-Dlogback.configurationFile={self.state_dir / f'{bookie}.logback.xml'}",
             "-cp",
             classpath,
         ]
@@ -319,7 +476,7 @@ class DurableServer:
             (["org.apache.zookeeper.ZooKeeperMain", "-server", ports_zk(self.state_dir)],
              parents + "quit\n"),
             (["org.apache.bookkeeper.bookie.BookieShell", "-conf",
-              str(self.state_dir / "bookie.conf"), "initnewcluster"], ""),
+              str(self.state_dir / f"{bookie}.conf"), "initnewcluster"], ""),
         ]  # fmt: skip
         for arguments, given in steps:
             result = subprocess.run(
@@ -345,35 +502,29 @@ class DurableServer:
 
     def _wait_for(
         self,
-        piece: Piece,
+        instance: Instance,
         process: "subprocess.Popen[bytes]",
-        ports: DurablePorts,
         record: DurableRecord,
         timeout: float,
     ) -> None:
         deadline = time.monotonic() + timeout
-        port = {
-            "zookeeper": ports.zookeeper,
-            "bookie": ports.bookie,
-            "controller": ports.controller,
-            "segmentstore": ports.segment_store,
-        }[piece.name]
+        port = record.ports.of(instance)
+        name = instance.name
         while time.monotonic() < deadline:
             if (code := process.poll()) is not None:
-                output = (self.state_dir / f"{piece.name}.out").read_text(errors="replace")
+                output = (self.state_dir / f"{name}.out").read_text(errors="replace")
                 tail = [line for line in output.splitlines() if line.strip()][-3:]
                 raise PravechatError(
-                    f"the {piece.name} exited while starting (status {code}); see "
-                    f"{self.log_path(piece.name)}: " + " | ".join(tail)
+                    f"the {name} exited while starting (status {code}); see "
+                    f"{self.log_path(name)}: " + " | ".join(tail)
                 )
             if tcp_reachable("127.0.0.1", port, 0.5) and (
-                piece.name != "segmentstore" or controller_answers(record.uri, 10.0)
+                instance.piece.name != "segmentstore" or self.answers(record, 10.0)
             ):
                 return
             time.sleep(0.25)
         raise PravechatError(
-            f"the {piece.name} did not start within {timeout:.0f} s; "
-            f"see {self.log_path(piece.name)}"
+            f"the {name} did not start within {timeout:.0f} s; see {self.log_path(name)}"
         )
 
     # --- stop ----------------------------------------------------------------------------
@@ -384,25 +535,56 @@ class DurableServer:
         self._record_path.unlink(missing_ok=True)
         if record is None:
             return None
-        self._stop_pids(record.pids)
+        self._stop_pids(record)
         return record
 
-    def _stop_pids(self, pids: dict[str, int]) -> None:
-        by_name = {piece.name: piece for piece in PIECES}
-        for piece in (by_name[name] for name in STOP_ORDER):
-            pid = pids.get(piece.name)
-            if pid is not None and not stop_jvm(pid, piece.main_class, piece.stop_grace):
-                raise PravechatError(f"could not stop the {piece.name} (pid {pid})")
+    def _stop_pids(self, record: DurableRecord) -> None:
+        for kind in STOP_ORDER:
+            for instance in instances(record.layout):
+                pid = record.pids.get(instance.name)
+                if instance.piece.name != kind or pid is None:
+                    continue
+                if not stop_jvm(pid, instance.piece.main_class, instance.piece.stop_grace):
+                    raise PravechatError(f"could not stop the {instance.name} (pid {pid})")
+
+    def kill_piece(self, name: str) -> int:
+        """SIGKILL one piece, as a crash would (``server kill --piece``); returns its pid.
+        ``start`` starts it again."""
+        record = self.record()
+        if record is None:
+            raise PravechatError("no durable or cluster Pravega is running")
+        by_name = {i.name: i for i in instances(record.layout)}
+        if name not in by_name:
+            raise PravechatError(f"no piece {name!r}: choose one of {', '.join(by_name)}")
+        instance = by_name[name]
+        if not _runs(record, instance):
+            raise PravechatError(f"the {name} is not running")
+        pid = record.pids[name]
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        while process_runs(pid, instance.piece.main_class):
+            time.sleep(0.05)
+        return pid
 
     def kill(self) -> None:
         """SIGKILL every piece at once, as a power cut would (for tests)."""
         record = self.record()
         if record is None:
             return
-        for piece in PIECES:
+        for instance in instances(record.layout):
             with suppress(ProcessLookupError):
-                os.kill(record.pids[piece.name], signal.SIGKILL)
-        for piece in PIECES:
-            while process_runs(record.pids[piece.name], piece.main_class):
+                os.kill(record.pids[instance.name], signal.SIGKILL)
+        for instance in instances(record.layout):
+            while _runs(record, instance):
                 time.sleep(0.05)
         self._record_path.unlink(missing_ok=True)
+
+
+def _runs(record: DurableRecord, instance: Instance) -> bool:
+    return process_runs(record.pids.get(instance.name, -1), instance.piece.main_class)
+
+
+def _build_record(raw: dict[str, Any]) -> DurableRecord:
+    """A saved record (one from before clusters has no layout: one of each)."""
+    layout = Layout(**raw["layout"]) if "layout" in raw else SINGLE
+    return DurableRecord(**{**raw, "ports": DurablePorts(**raw["ports"]), "layout": layout})

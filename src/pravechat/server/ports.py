@@ -85,6 +85,14 @@ def quiet_port() -> int:
             return port
 
 
+def quiet_block(size: int) -> int:
+    """The first of ``size`` consecutive free ports below the ephemeral range (quiet_port)."""
+    while True:
+        base = quiet_port()
+        if all(port_is_free(base + n) for n in range(1, size)):
+            return base
+
+
 def outward_address() -> str | None:
     """This machine's address on its default route (no packet is sent), or None."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:

@@ -8,6 +8,7 @@ PasswordCreatorTool does; the password itself is kept, readable by this user alo
 working across restarts.
 """
 
+import base64
 import hashlib
 import secrets
 import shutil
@@ -83,6 +84,56 @@ class SecureFiles:
     def password(self) -> Path:
         return self.directory / "password"
 
+    @property
+    def signing_key(self) -> Path:
+        """What the controllers sign delegation tokens with and segment stores check them
+        with (a cluster's pieces share it; the standalone uses a fixed one of its own)."""
+        return self.directory / "token-signing-key"
+
+    def controller_properties(self) -> dict[str, object]:
+        """A controller's settings for TLS and password authentication (Pravega's Config)."""
+        return {
+            "controller.security.tls.enable": True,
+            "controller.security.tls.server.certificate.location": self.cert,
+            "controller.security.tls.server.privateKey.location": self.key,
+            "controller.security.tls.trustStore.location": self.ca_cert,
+            "controller.security.tls.server.keyStore.location": self.keystore,
+            "controller.security.tls.server.keyStore.pwd.location": self.keystore_password,
+            "controller.security.auth.enable": True,
+            "controller.security.pwdAuthHandler.accountsDb.location": self.accounts,
+        }
+
+    def segment_store_properties(self) -> dict[str, object]:
+        """A segment store's settings for TLS and for checking the controllers' tokens; its
+        own calls to the controllers (auto-scaling) log in as ACCOUNT (segment_store_env)."""
+        return {
+            "pravegaservice.security.tls.enable": True,
+            "pravegaservice.security.tls.server.certificate.location": self.cert,
+            "pravegaservice.security.tls.server.privateKey.location": self.key,
+            "pravegaservice.security.tls.server.keyStore.location": self.keystore,
+            "pravegaservice.security.tls.server.keyStore.pwd.location": self.keystore_password,
+            "autoScale.controller.connect.security.tls.enable": True,
+            "autoScale.controller.connect.security.tls.truststore.location": self.ca_cert,
+            "autoScale.controller.connect.security.auth.enable": True,
+        }
+
+    def secret_properties(self) -> dict[str, str]:
+        """The signing key, for a properties file only its owner reads (a command line is
+        anyone's to read): the controllers' and the segment stores' names for it."""
+        key = self.signing_key.read_text().strip()
+        return {
+            "controller.security.auth.delegationToken.signingKey.basis": key,
+            "autoScale.security.auth.token.signingKey.basis": key,
+        }
+
+    def segment_store_env(self) -> dict[str, str]:
+        """The Java client's login, in the environment (a command line is anyone's to read)."""
+        login = f"{ACCOUNT}:{self.password.read_text().strip()}"
+        return {
+            "pravega_client_auth_method": "Basic",
+            "pravega_client_auth_token": base64.b64encode(login.encode()).decode(),
+        }
+
     def server_properties(self) -> dict[str, object]:
         """The standalone's settings for password authentication and TLS."""
         return {
@@ -137,6 +188,8 @@ def ensure_secure_files(directory: Path, java: Path) -> SecureFiles:
         password = secrets.token_urlsafe(18)
         _secret_file(files.password, password + "\n")
         _secret_file(files.accounts, f"{ACCOUNT}:{hash_password(password)}:prn::*,READ_UPDATE;\n")
+    if not files.signing_key.exists():
+        _secret_file(files.signing_key, secrets.token_urlsafe(32) + "\n")
     if not files.truststore.exists():
         _make_tls_files(files, java)
     return files
