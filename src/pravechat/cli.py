@@ -9,7 +9,7 @@ from pravechat import __version__
 from pravechat.core.errors import PravechatError
 from pravechat.core.names import STREAMCLI_ROOM
 from pravechat.core.paths import owner_only
-from pravechat.core.probe import controller_answers, parse_controller_uri
+from pravechat.core.probe import controller_answers, parse_controllers
 from pravechat.core.process import exit_process
 from pravechat.core.settings import load_settings
 from pravechat.keys_cli import keys_app
@@ -107,7 +107,7 @@ def _start_local_server(uri: str) -> None:
     from pravechat.core.paths import cache_dir, state_dir
     from pravechat.server.local import LocalServer, ServerPorts
 
-    port = parse_controller_uri(uri).port
+    port = parse_controllers(uri)[0].port
     typer.echo(f"Starting a local Pravega server on port {port}...", err=True)
     LocalServer(state_dir() / "server", cache_dir()).start(ServerPorts(controller=port))
 

@@ -38,7 +38,11 @@ UNVERIFIED_MARK = "(unverified)"
 
 ControllerOption = Annotated[
     str | None,
-    typer.Option(help=f"Pravega controller URI (default: {DEFAULT_CONTROLLER_URI})."),
+    typer.Option(
+        help=f"Pravega controller URI (default: {DEFAULT_CONTROLLER_URI}); a cluster's "
+        "controllers comma-separated, tcp://HOST1:PORT,HOST2:PORT: another takes over when "
+        "one dies."
+    ),
 ]
 ScopeOption = Annotated[
     str | None, typer.Option(help=f"Pravega scope holding the rooms (default: {DEFAULT_SCOPE}).")
@@ -88,7 +92,7 @@ def send(
         new_message(room, user, " ".join(text), kind)
     transport = _connect(controller, scope, tls, ca_cert)
     identity = Identity.load_or_create(user)
-    ring = KeyRing.for_user(user, identity.key, transport.uri, transport.scope)
+    ring = KeyRing.for_user(user, identity.key, transport.controllers, transport.scope)
     direct = DirectChats(transport, identity, ring)
     direct.attach()
     asyncio.run(sync_keys(transport, identity, ring))
@@ -327,7 +331,7 @@ def _key_ring(user: str | None, transport: Transport) -> KeyRing:
         return KeyRing()
     identity = Identity.load(validate_user(user))
     key = identity.key if identity else None
-    return KeyRing.for_user(user, key, transport.uri, transport.scope)
+    return KeyRing.for_user(user, key, transport.controllers, transport.scope)
 
 
 def rooms(

@@ -17,6 +17,8 @@ import pytest
 from pravechat import _pravega
 from pravechat.core.errors import PravechatError
 from pravechat.core.names import room_stream
+from pravechat.core.paths import session_files
+from pravechat.core.probe import parse_controllers
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, new_message
 from pravechat.core.session import Delivery, RoomSession
 from pravechat.core.transport import Transport, TransportError
@@ -553,3 +555,30 @@ async def test_lines_submitted_back_to_back_arrive_once_in_order(
         while tim.pending:
             await asyncio.sleep(0.02)
     await _nothing_more(alex)
+
+
+async def test_a_line_is_on_disk_before_it_is_pending_and_gone_once_acknowledged(
+    transport: Transport, sessions: list[RoomSession]
+) -> None:
+    """So a client killed with lines pending (kill -9) sends them at its next start."""
+    tim = await _join(transport, sessions, "tim")
+    outbox = Path(f"{session_files(transport.scope, 'lobby', 'tim')}.outbox")
+    first, second = tim.submit("first"), tim.submit("second")
+    assert tim.pending == [first, second]
+    kept = [json.loads(line)["id"] for line in outbox.read_text().splitlines()]
+    assert kept == [first.id, second.id]  # no await since: written at once
+    async with asyncio.timeout(10):
+        while tim.pending:
+            await asyncio.sleep(0.02)
+    assert not outbox.exists()
+
+
+def test_a_dead_controller_in_a_list_is_passed_over(pravega_uri: str, scope: str) -> None:
+    live = parse_controllers(pravega_uri)[0]
+    dead = f"127.0.0.1:{free_port()}"
+    transport = Transport.connect(f"tcp://{dead},{live.host}:{live.port}", scope)
+    assert transport.uri == live.uri
+    assert transport.controllers == f"tcp://{dead},{live.host}:{live.port}"
+    assert transport.find_controller() and transport.generation == 0  # it stays
+    with pytest.raises(TransportError, match=f"no Pravega server answers at tcp://{dead} or"):
+        Transport.connect(f"tcp://{dead},127.0.0.1:{free_port()}", scope)

@@ -16,6 +16,7 @@ from pravechat.core.presence import (
     Presence,
 )
 from pravechat.core.room_reader import Failed, PresenceSeen, ReaderArgs, Ready, RoomReader
+from pravechat.core.server_watch import server_lost
 from pravechat.core.transport import Transport, TransportError, binding
 
 CLIENT_ID = uuid.uuid4().hex[:16]
@@ -50,6 +51,8 @@ class PresenceSession:
         cls, transport: Transport, user: str, client: str = CLIENT_ID
     ) -> "PresenceSession":
         """``client``: another id than this process's stands for another client (tests)."""
+        if server_lost(transport.uri).is_set():  # a cluster's other controller may serve
+            await off_loop(transport.find_controller)
         # The reader first: it creates the stream, which a restarted in-memory server lost.
         reader = RoomReader.start(transport, ReaderArgs(user, "presence", 0, presence=True))
         try:

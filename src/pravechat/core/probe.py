@@ -65,6 +65,27 @@ def parse_controller_uri(uri: str) -> ControllerAddress:
     return ControllerAddress(scheme, host.strip("[]"), port)
 
 
+def parse_controllers(uri: str) -> list[ControllerAddress]:
+    """Parse one controller or several, as the Java client takes them:
+    ``tcp://host1:port1,host2:port2`` (the scheme given once, or for each; all the same)."""
+    parts = [part.strip() for part in uri.split(",")]
+    if len(parts) > 1 and not all(parts):
+        raise PravechatError(f"invalid controller URI {uri!r}: an empty address in the list")
+    first = parse_controller_uri(parts[0])
+    addresses = [first]
+    for part in parts[1:]:
+        address = parse_controller_uri(part if "://" in part else f"{first.scheme}://{part}")
+        if address.scheme != first.scheme:
+            raise PravechatError(f"invalid controller URI {uri!r}: mixes tcp:// and tls://")
+        addresses.append(address)
+    return list(dict.fromkeys(addresses))  # in order, each once
+
+
+def join_controllers(addresses: list[ControllerAddress]) -> str:
+    """The text parse_controllers reads back: ``scheme://host:port,host:port``."""
+    return f"{addresses[0].scheme}://" + ",".join(f"{a.host}:{a.port}" for a in addresses)
+
+
 def tcp_reachable(host: str, port: int, timeout: float = 1.0) -> bool:
     """True when something accepts TCP connections at host:port."""
     try:
@@ -84,11 +105,19 @@ def controller_answers(
 def controller_problem(
     uri: str, timeout: float = 5.0, credentials: Mapping[str, str] | None = None
 ) -> str | None:
-    """None when a Pravega controller at ``uri`` serves a real request (list scopes); else
-    why not, in one line. ``credentials`` (client variables, Credentials.client_env) add to
-    this process's environment."""
+    """None when a Pravega controller at ``uri`` (or one of several) serves a real request
+    (list scopes); else why not, in one line (the first controller's reason). ``credentials``
+    (client variables, Credentials.client_env) add to this process's environment."""
+    problems = [
+        _problem(address, timeout, credentials) for address in parse_controllers(uri)
+    ]  # a dead one fails its TCP connect within a second
+    return None if None in problems else problems[0]
+
+
+def _problem(
+    address: ControllerAddress, timeout: float, credentials: Mapping[str, str] | None
+) -> str | None:
     env = {**os.environ, **(credentials or {})}
-    address = parse_controller_uri(uri)
     began = time.monotonic()
     handshake = min(timeout / 4, 1.0)
     if not tcp_reachable(address.host, address.port, timeout=handshake):

@@ -15,7 +15,6 @@ from pravechat.core.blocking import off_loop
 from pravechat.core.errors import PravechatError
 from pravechat.core.names import normalize_room, room_stream, validate_user
 from pravechat.core.paths import private_dir, session_files
-from pravechat.core.probe import controller_answers
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, decode_event, new_message
 from pravechat.core.recent import RecentIds
 from pravechat.core.retry import backoff
@@ -181,10 +180,10 @@ def lock_room(path: Path, user: str, room: str) -> IO[str]:
 
 
 def _load_outbox(path: Path) -> list[ChatMessage]:
-    """Messages a previous session could not send; the file is taken (removed)."""
+    """Messages a previous session did not send (it left, or it was killed); the file stays
+    until this session has them in its own outbox file."""
     try:
         lines = path.read_bytes().splitlines()
-        path.unlink()
     except OSError:
         return []
     decoded = (decode_event(line) for line in lines if line.strip())
@@ -247,6 +246,8 @@ class RoomSession:
         self._transport = transport
         self._args = args
         self._writer = writer
+        self._writer_generation = transport.generation
+        """The connection's generation when the writer was opened (Transport.generation)."""
         self._reader = reader
         self._files = files
         self._lock = lock
@@ -400,9 +401,10 @@ class RoomSession:
         # created anew was lost with it; otherwise someone deleted it.
         server_went_away = server_lost(uri)
         async for _ in backoff(_RETRY_FIRST, _RETRY_MAX):
-            if not await asyncio.to_thread(controller_answers, uri, _PROBE_TIMEOUT):
+            # The controller in use, or another of a cluster's (the connection moves there).
+            if not await asyncio.to_thread(self._transport.find_controller, _PROBE_TIMEOUT):
                 continue
-            server_back(uri)
+            server_back(self._transport.uri)
             read_to = self._reader.read_to
             await self._reader.stop()  # the one the server's loss ended: never read again
             # A group someone deleted starts again where this reader stopped, not at the
@@ -418,8 +420,18 @@ class RoomSession:
             break
         self._reader = reader
         self._reader_ended = "the room reader ended"
+        moved = self._transport.generation != self._writer_generation
+        if moved and not self._sender.done():  # done: read-only, nothing more is sent
+            # The writer is on the dead controller's client: its write in flight may never
+            # end. A new writer sends it again (readers drop a copy by id).
+            self._sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sender
+            self._sender = asyncio.get_running_loop().create_task(self._send_outbox(True))
         self._connected.set()
         notice = f"reconnected to #{self.room}"
+        if moved:
+            notice += f" through the controller at {self._transport.uri}"
         room_is_new = opened.born != self._born
         if room_is_new:
             self._born = opened.born
@@ -510,6 +522,7 @@ class RoomSession:
             with contextlib.suppress(PravechatError):  # the sending task tries and says why
                 item.write = self._writer.start(message)
         self._outbox.append(item)
+        self._write_outbox()  # on disk before anyone is shown it pending
         self._outbox_changed.set()
         return item
 
@@ -533,7 +546,7 @@ class RoomSession:
         await asyncio.shield(item.acknowledged)
         return item.message
 
-    async def _send_outbox(self) -> None:
+    async def _send_outbox(self, reopen: bool = False) -> None:
         """Send queued messages one at a time, in order, each acknowledged before the next.
 
         While the server is away the binding's writer keeps retrying the message in flight
@@ -541,12 +554,16 @@ class RoomSession:
         fail outright, a new writer sends it again once connected; readers drop the copy, if
         the first one landed after all, by id.
         """
+        if reopen:
+            await self._reopen_writer()
         while True:
             while not self._outbox:
                 self._outbox_changed.clear()
                 await self._outbox_changed.wait()
             item = self._outbox[0]
             begun, item.write = item.write, None
+            if begun is not None and self._writer_generation != self._transport.generation:
+                begun = None  # begun on a dead controller's writer
             try:
                 if begun is not None:
                     await self._writer.sent(begun)
@@ -560,6 +577,7 @@ class RoomSession:
                 await self._reopen_writer()
                 continue
             self._outbox.popleft()
+            self._write_outbox()
             self._acknowledged(item.message)
             if not item.acknowledged.done():
                 item.acknowledged.set_result(None)
@@ -632,7 +650,9 @@ class RoomSession:
         async for _ in backoff(_RETRY_FIRST, _RETRY_MAX):
             await self._connected.wait()
             try:
+                generation = self._transport.generation
                 self._writer = await self._open_writer()
+                self._writer_generation = generation
                 return
             except TransportError as error:
                 log.warning("reopening the writer of %s failed: %s", self.room, error)
@@ -648,12 +668,21 @@ class RoomSession:
         """Save a copy of the outbox now, without waiting for Pravega: the app is crashing.
         The sender may still deliver one of them; the next session's copy then carries
         the same id, which readers drop."""
-        if self._outbox:
-            self._write_outbox()
+        self._write_outbox()
 
     def _write_outbox(self) -> Path:
+        """The outbox file as the outbox is now (none when it is empty), replaced whole: a
+        process killed at any moment (kill -9) leaves every unacknowledged line there, for
+        its next session to send. Acknowledged and still there, it goes out twice, and
+        readers drop the copy by id. Into the page cache, not synced: a power cut may lose
+        the last lines typed."""
         path = Path(f"{self._files}.outbox")
-        path.write_text("".join(f"{item.message.to_json()}\n" for item in self._outbox))
+        if not self._outbox:
+            path.unlink(missing_ok=True)
+            return path
+        temporary = Path(f"{self._files}.outbox.tmp")
+        temporary.write_text("".join(f"{item.message.to_json()}\n" for item in self._outbox))
+        temporary.replace(path)
         return path
 
     def _save_outbox(self) -> None:

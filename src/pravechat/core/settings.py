@@ -25,7 +25,12 @@ from pydantic_settings import (
 from pravechat.core.errors import PravechatError, first_problem
 from pravechat.core.names import public_room, validate_scope, validate_user
 from pravechat.core.paths import config_dir
-from pravechat.core.probe import DEFAULT_CONTROLLER_URI, parse_controller_uri
+from pravechat.core.probe import (
+    DEFAULT_CONTROLLER_URI,
+    ControllerAddress,
+    join_controllers,
+    parse_controllers,
+)
 from pravechat.core.security import Credentials
 from pravechat.core.transport import DEFAULT_SCOPE, DEFAULT_SCROLLBACK
 
@@ -143,7 +148,7 @@ class Settings(BaseSettings):
     @field_validator("controller")
     @classmethod
     def _controller(cls, value: str) -> str:
-        return parse_controller_uri(value).uri
+        return join_controllers(parse_controllers(value))
 
     @field_validator("scope", "streamcli_scope")
     @classmethod
@@ -152,16 +157,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _tls_scheme(self) -> Self:
-        address = parse_controller_uri(self.controller)
-        if self.tls and address.scheme != "tls":
-            host = "localhost" if address.host in ("127.0.0.1", "::1") else address.host
-            address = parse_controller_uri(f"tls://{host}:{address.port}")
-            object.__setattr__(self, "controller", address.uri)  # frozen: set once, here
-        if address.scheme == "tls" and _is_ip(address.host):
-            raise ValueError(
-                "TLS needs the server's name, not an IP address (the client checks "
-                f"certificates by DNS name): e.g. tls://localhost:{address.port}"
-            )
+        addresses = parse_controllers(self.controller)
+        if self.tls and addresses[0].scheme != "tls":
+            addresses = [
+                ControllerAddress(
+                    "tls", "localhost" if a.host in ("127.0.0.1", "::1") else a.host, a.port
+                )
+                for a in addresses
+            ]
+            # frozen: set once, here
+            object.__setattr__(self, "controller", join_controllers(addresses))
+        for address in addresses:
+            if address.scheme == "tls" and _is_ip(address.host):
+                raise ValueError(
+                    "TLS needs the server's name, not an IP address (the client checks "
+                    f"certificates by DNS name): e.g. tls://localhost:{address.port}"
+                )
         return self
 
     @classmethod

@@ -25,7 +25,7 @@ from pravechat import _pravega
 from pravechat.core.blocking import off_loop
 from pravechat.core.commands import jokes
 from pravechat.core.errors import PravechatError
-from pravechat.core.names import STREAMCLI_ROOM, USER_PATTERN, validate_scope, validate_user
+from pravechat.core.names import STREAMCLI_ROOM, USER_PATTERN, validate_user
 from pravechat.core.paths import private_dir, session_files
 from pravechat.core.protocol import (
     MAX_EVENT_BYTES,
@@ -75,7 +75,7 @@ CUT = "…"
 
 def streamcli_transport(transport: Transport, scope: str = SCOPE) -> Transport:
     """The same connection, in StreamCli's scope (nothing here is signed or sealed)."""
-    return Transport(transport.client, transport.uri, validate_scope(scope))
+    return transport.with_scope(scope)
 
 
 def ensure_stream(transport: Transport) -> None:

@@ -11,6 +11,7 @@ Failures become :class:`TransportError` through :func:`binding`.
 """
 
 import asyncio
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -32,8 +33,11 @@ from pravechat.core.names import (
 )
 from pravechat.core.probe import (
     DEFAULT_CONTROLLER_URI,
+    ControllerAddress,
+    controller_answers,
     controller_problem,
-    parse_controller_uri,
+    join_controllers,
+    parse_controllers,
     tcp_reachable,
 )
 from pravechat.core.protocol import (
@@ -160,18 +164,60 @@ def decode_events(raw: list[tuple[int, bytes]], where: str) -> Iterator[Event]:
         yield Event(offset, offset + EVENT_HEADER_BYTES + len(data), decode_event(data, where))
 
 
-class Transport:
-    """A connection to one Pravega controller and scope."""
+class _Link:
+    """The client and the controller it talks to, shared by every Transport of a connection
+    (one per scope): when that controller dies, :meth:`Transport.find_controller` moves them
+    all to another."""
 
-    def __init__(self, client: _pravega.Client, uri: str, scope: str) -> None:
+    def __init__(self, client: _pravega.Client, current: str, every: list[ControllerAddress]):
         self.client = client
-        self.uri = uri
+        self.current = current
+        self.every = every
+        self.generation = 0
+        """Counts the moves: writers opened on an earlier client are on a dead controller."""
+        self.lock = threading.Lock()
+
+
+def _new_client(address: ControllerAddress) -> _pravega.Client:
+    with binding(f"connecting to {address.uri}"):
+        return _pravega.Client(
+            address.uri, auth_enabled=auth_enabled(), tls_enabled=address.scheme == "tls"
+        )
+
+
+class Transport:
+    """A connection to a Pravega controller (or to one of a cluster's) and a scope."""
+
+    def __init__(
+        self, client: _pravega.Client, uri: str, scope: str, link: _Link | None = None
+    ) -> None:
+        self._link = link or _Link(client, uri, parse_controllers(uri))
+        self.controllers = join_controllers(self._link.every)
+        """Every controller given: what names this Pravega (the current one may change)."""
         self.scope = scope
         self._streams: set[str] = set()
         self.signer: Identity | None = None
         """Whose keys sign what this transport's writers send (docs/protocol.md, Signatures)."""
         self.sealer: Sealer | None = None
         """Encrypts what is written to direct conversations and decrypts what is read."""
+
+    @property
+    def client(self) -> _pravega.Client:
+        return self._link.client
+
+    @property
+    def uri(self) -> str:
+        """The controller in use."""
+        return self._link.current
+
+    @property
+    def generation(self) -> int:
+        """Changes when the transport moves to another controller (find_controller)."""
+        return self._link.generation
+
+    def with_scope(self, scope: str) -> "Transport":
+        """The same connection, in another scope."""
+        return Transport(self.client, self.uri, validate_scope(scope), self._link)
 
     @classmethod
     def connect(
@@ -183,27 +229,55 @@ class Transport:
     ) -> "Transport":
         """Connect, failing within about 2 s when no controller answers; creates the scope.
 
-        ``probe=False`` skips checking that the controller serves requests, for a caller that
-        just did. ``credentials`` (a CA certificate, an account) are handed to the client
-        first; without them, those already handed over, if any, stay.
+        ``controller`` may name several (``tcp://host1:port,host2:port``): the first that
+        answers is used, and another when it dies. ``probe=False`` skips checking that the
+        controller serves requests, for a caller that just did. ``credentials`` (a CA
+        certificate, an account) are handed to the client first; without them, those
+        already handed over, if any, stay.
         """
-        address = parse_controller_uri(controller)
+        addresses = parse_controllers(controller)
         if credentials is not None:
-            credentials.check(tls=address.scheme == "tls")
+            credentials.check(tls=addresses[0].scheme == "tls")
             credentials.apply()
         scope = validate_scope(scope)
         hint = ": start one with `pravechat server start`, or pass --controller"
-        if not tcp_reachable(address.host, address.port, timeout=1.0):
-            raise TransportError(f"no Pravega server answers at {address.uri}{hint}")
-        if probe and (problem := controller_problem(address.uri, timeout=3.0)) is not None:
-            unsure = "does not answer as a Pravega controller" in problem
-            raise TransportError(problem + (hint if unsure else ""))
+        reachable = [a for a in addresses if tcp_reachable(a.host, a.port, timeout=1.0)]
+        if not reachable:
+            where = " or ".join(a.uri for a in addresses)
+            raise TransportError(f"no Pravega server answers at {where}{hint}")
+        address = reachable[0]
+        if probe:
+            problems = {}
+            for candidate in reachable:
+                problems[candidate] = controller_problem(candidate.uri, timeout=3.0)
+                if problems[candidate] is None:
+                    address = candidate
+                    break
+            else:
+                problem = problems[reachable[0]] or ""
+                unsure = "does not answer as a Pravega controller" in problem
+                raise TransportError(problem + (hint if unsure else ""))
+        client = _new_client(address)
         with binding(f"connecting to {address.uri}"):
-            client = _pravega.Client(
-                address.uri, auth_enabled=auth_enabled(), tls_enabled=address.scheme == "tls"
-            )
             client.create_scope(scope)
-        return cls(client, address.uri, scope)
+        return cls(client, address.uri, scope, _Link(client, address.uri, addresses))
+
+    def find_controller(self, timeout: float = 5.0) -> bool:
+        """Whether a controller serves: the one in use, else another of those given, to
+        which the connection then moves (readers and writers opened from now on use it;
+        those opened before are on the dead one). Blocking."""
+        link = self._link
+        with link.lock:  # every session of the process asks at once when one dies
+            if controller_answers(link.current, timeout):
+                return True
+            for address in link.every:
+                if address.uri == link.current or not controller_answers(address.uri, timeout):
+                    continue
+                client = _new_client(address)
+                link.client, link.current = client, address.uri
+                link.generation += 1
+                return True
+            return False
 
     # --- rooms ---------------------------------------------------------------------------
 
