@@ -167,11 +167,14 @@ struct Client {
     factory: ClientFactoryAsync,
 }
 
+const RETRY_MAX_DELAY_S: u64 = 2;
+const RETRY_ATTEMPTS: usize = 8;
+
 #[pymethods]
 impl Client {
     /// Credentials and trusted certificates come from the `pravega_client_*` environment
     /// variables, as the crate reads them. `retry_delay_ms` shortens the wait between the
-    /// controller client's ten tries (a probe wants an answer, not a minute of retries).
+    /// controller client's tries (a probe wants an answer, not seconds of retries).
     #[new]
     #[pyo3(signature = (controller_uri, auth_enabled=false, tls_enabled=false, retry_delay_ms=None))]
     fn new(
@@ -198,6 +201,18 @@ impl Client {
                         RetryWithBackoff::default_setting()
                             .initial_delay(delay)
                             .max_delay(delay),
+                    );
+                } else {
+                    // The crate's default retries for ever, 10 s apart, and a segment writer
+                    // retries the endpoint it looked up once: when a cluster's segment store
+                    // dies, its writers wait for that one to come back, though the segment
+                    // moved to another within seconds (measured: the chat stalled 53 s
+                    // instead of about 20). Given up after ~9 s, the writer looks the
+                    // endpoint up again; controller calls give up after ~9 s, not a minute.
+                    builder.retry_policy(
+                        RetryWithBackoff::default_setting()
+                            .max_delay(std::time::Duration::from_secs(RETRY_MAX_DELAY_S))
+                            .max_attempt(RETRY_ATTEMPTS),
                     );
                 }
                 let config = builder.build().map_err(text)?;

@@ -1,6 +1,6 @@
 """Cheap, bounded checks that a Pravega controller is there and serving.
 
-The client retries for about a minute against a dead controller, and a thread stuck in it
+The client retries for seconds against a dead controller (~9 s), and a thread stuck in it
 cannot be stopped, so nothing here calls it in-process: a TCP connect answers "is anything
 there" in milliseconds, and a real request runs in a child process killed on a deadline.
 """
@@ -149,7 +149,7 @@ _REFUSED = -100
 
 def _list_scopes(uri: str, env: dict[str, str], timeout: float) -> tuple[int, str]:
     """Run the request in a child process: its exit status (or _REFUSED as soon as the
-    controller refuses the credentials: the client would retry for a minute), and its error.
+    controller refuses the credentials: the client would retry for seconds), and its error.
 
     The binding's error names a refusal (Unauthenticated); its tries are 20 ms apart, so the
     answer comes within a second. Its text is read only here and not kept.
