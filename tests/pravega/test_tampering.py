@@ -127,3 +127,22 @@ def test_a_rescaled_room_is_named_as_such() -> None:
     rescaled = _pravega.PravegaError("the tail: expected a stream of one segment, found 2")
     with pytest.raises(TransportError, match="rescaled into several segments"), binding("x"):
         raise rescaled
+
+
+async def test_a_reader_put_offline_with_nobody_taking_its_place_rejoins(
+    transport: Transport, opened: list[RoomSession]
+) -> None:
+    """A cluster losing a piece can leave a reader marked offline (seen in the cluster
+    drills): with no other reader in the group, that is no takeover, and the session
+    rejoins instead of giving the room up."""
+    tim = await _join(transport, opened, "tim")
+    group = _pravega.Client(transport.uri).reader_group(
+        transport.scope, reader_group_name("tim", "lobby"), room_stream("lobby"), "tail"
+    )
+    (reader,) = group.online_readers()
+    group.reader_offline(reader, None)
+    await tim.reaches("reconnecting")
+    await tim.reaches("connected")
+    await tim.session.send("still here")
+    await tim.wait_for("the line", lambda: tim.texts() == ["still here"])
+    assert all(status.state != "taken" for status in tim.statuses)

@@ -414,16 +414,23 @@ class RoomReader:
         self._reader = None
         raise TransportError(f"the server at {self.transport.uri} went away")
 
-    def group_exists(self) -> bool:
-        """Whether this reader's group can still be read (someone may have deleted it).
-        Blocking."""
+    @property
+    def reader_id(self) -> str:
+        return self._reader_id
+
+    def others_online(self, mine: set[str]) -> bool:
+        """Whether a reader not in ``mine`` (the ids its session started) is online in this
+        reader's group: someone took it over. False when the group cannot be read (someone
+        deleted it), or when nobody else is there (a cluster losing a piece can put a
+        reader offline too), or only one of ``mine`` is (a join given up on may still have
+        got in). Blocking."""
         if self._group is None:
             return False
         try:
-            self._group.online_readers()
+            online = self._group.online_readers()
         except Exception:  # the binding's errors, whatever they say
             return False
-        return True
+        return any(reader not in mine for reader in online)
 
     def end(self) -> None:
         """End reading soon (the pending read is interrupted); whoever reads :attr:`items`

@@ -249,6 +249,8 @@ class RoomSession:
         self._writer_generation = transport.generation
         """The connection's generation when the writer was opened (Transport.generation)."""
         self._reader = reader
+        self._mine = {reader.reader_id}
+        """Ids of the readers this session started: another online in the group took it."""
         self._files = files
         self._lock = lock
         self._seen = SeenLog(Path(f"{files}.seen"))
@@ -303,10 +305,13 @@ class RoomSession:
 
     @classmethod
     async def _start_reader(
-        cls, transport: Transport, args: ReaderArgs
+        cls, transport: Transport, args: ReaderArgs, started: set[str] | None = None
     ) -> tuple[RoomReader, Opened]:
-        """Start a reader and wait until it holds the user's reader group."""
+        """Start a reader and wait until it holds the user's reader group (its id is added
+        to ``started`` first: given up on, it may get in all the same)."""
         reader = cls.reader_type.start(transport, args)
+        if started is not None:
+            started.add(reader.reader_id)
         try:
             first = await asyncio.wait_for(reader.items.get(), _JOIN_TIMEOUT)
         except BaseException as error:
@@ -352,7 +357,7 @@ class RoomSession:
                 why = await self._pump_reader()
                 if self._closed:
                     return
-                if _TAKEN in why and await self._group_kept():  # rejoining would take it
+                if _TAKEN in why and await self._taken_over():  # rejoining would take it
                     # back, and the other session would do the same, forever
                     log.warning("%s: reader taken over: %s", self.room, why)
                     self._status(
@@ -383,11 +388,13 @@ class RoomSession:
                 failure = item.error
         return failure or self._reader_ended
 
-    async def _group_kept(self) -> bool:
-        """Whether the reader group is still there (a reader put offline by another), not
-        deleted (the crate says the same of both)."""
+    async def _taken_over(self) -> bool:
+        """Whether another session holds the reader group now (the crate says "already
+        offline" of that, of a deleted group, and of a reader a cluster's fault put offline:
+        only the first must not be rejoined)."""
         try:
-            return await asyncio.wait_for(off_loop(self._reader.group_exists), _PROBE_TIMEOUT)
+            taken = off_loop(self._reader.others_online, self._mine)
+            return await asyncio.wait_for(taken, _PROBE_TIMEOUT)
         except TimeoutError:
             return False
 
@@ -412,7 +419,7 @@ class RoomSession:
             args = replace(self._args, scrollback=0, resume=True, resume_at=read_to,
                            born=self._born)  # fmt: skip
             try:
-                reader, opened = await self._start_reader(self._transport, args)
+                reader, opened = await self._start_reader(self._transport, args, self._mine)
                 await self._history_or_stop(reader)
             except TransportError as error:
                 log.warning("rejoining %s failed: %s", self.room, error)
