@@ -9,7 +9,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/pravechat/cargo-target
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 NATIVE := native/Cargo.toml native/Cargo.lock $(wildcard native/src/*.rs)
 
-.PHONY: setup run test test-unit test-pravega test-terminal test-slow test-durable soak server \
+.PHONY: setup run test test-unit test-pravega test-terminal test-slow test-durable test-cluster soak server \
 	stop lint bench audit clean
 
 setup: $(STAMP)
@@ -41,11 +41,16 @@ test-pravega: server
 test-terminal: server
 	$(BIN)/pytest tests/terminal
 
-# The durable server's tests start its four JVMs, twice each: minutes, so a suite of its own.
+# The durable server's and the cluster's tests start their JVMs (4 and 8), again and again:
+# minutes, so a suite of its own.
 test-slow: setup
 	$(BIN)/pytest -m durable -s tests/slow
 
 test-durable: test-slow
+
+# The cluster's fault drills alone (part of test-slow), with their stall table.
+test-cluster: setup
+	$(BIN)/pytest -m durable -s tests/slow/test_cluster.py
 
 soak: server
 	PRAVECHAT_LOAD_CLIENTS=20 PRAVECHAT_LOAD_MESSAGES=500 $(BIN)/pytest -s tests/pravega/test_load.py
