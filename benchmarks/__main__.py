@@ -5,7 +5,7 @@ usage: python -m benchmarks [--controller URI] [--smoke] [--only NAME ...]
 Each benchmark prints its markdown table and writes bench-results/NAME.json (the directory is
 PRAVECHAT_BENCH_RESULTS when set); the tables together go to bench-results/summary.md.
 ``--smoke`` runs each at a tiny size, so that `make test` proves they all still work (but the
-durable server's, which starts four JVMs twice: `make test-durable` runs it).
+durable server's and the cluster's, which start their JVMs: `make test-durable` runs them).
 """
 
 import argparse
@@ -30,6 +30,7 @@ FULL: dict[str, list[str]] = {
     "search": [],
     "annotations": [],
     "streamcli": [],
+    "cluster": [],
 }
 SMOKE: dict[str, list[str]] = {
     "delivery": ["--receivers", "1", "--phases", "20:10", "--start-delay", "4"],
@@ -57,6 +58,7 @@ TITLES = {
     "search": "Searching a whole room",
     "annotations": "Replies, reactions, edits: delivery cost",
     "streamcli": "StreamCli conversations: latency, burst, newcomer",
+    "cluster": "A cluster on one machine next to the durable server and the standalone",
 }
 
 
