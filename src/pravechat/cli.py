@@ -97,6 +97,11 @@ def main(
             "`pravechat send` and `pravechat history`"
         )
     if start_server and not controller_answers(settings.controller, timeout=2.0):
+        if len(parse_controllers(settings.controller)) > 1:
+            raise PravechatError(
+                f"no controller answers at {settings.controller}: --start-server starts "
+                "one local server, not a cluster (`pravechat server start --cluster`)"
+            )
         _start_local_server(settings.controller)
     from pravechat.ui.run import run_chat  # textual loads only for the chat itself
 

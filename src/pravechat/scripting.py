@@ -92,7 +92,7 @@ def send(
         new_message(room, user, " ".join(text), kind)
     transport = _connect(controller, scope, tls, ca_cert)
     identity = Identity.load_or_create(user)
-    ring = KeyRing.for_user(user, identity.key, transport.controllers, transport.scope)
+    ring = KeyRing.for_user(user, identity.key, transport.identity, transport.scope)
     direct = DirectChats(transport, identity, ring)
     direct.attach()
     asyncio.run(sync_keys(transport, identity, ring))
@@ -331,7 +331,7 @@ def _key_ring(user: str | None, transport: Transport) -> KeyRing:
         return KeyRing()
     identity = Identity.load(validate_user(user))
     key = identity.key if identity else None
-    return KeyRing.for_user(user, key, transport.controllers, transport.scope)
+    return KeyRing.for_user(user, key, transport.identity, transport.scope)
 
 
 def rooms(

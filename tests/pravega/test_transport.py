@@ -18,7 +18,7 @@ from pravechat import _pravega
 from pravechat.core.errors import PravechatError
 from pravechat.core.names import room_stream
 from pravechat.core.paths import session_files
-from pravechat.core.probe import parse_controllers
+from pravechat.core.probe import controller_answers, parse_controllers
 from pravechat.core.protocol import ChatMessage, Kind, SkipReason, new_message
 from pravechat.core.session import Delivery, RoomSession
 from pravechat.core.transport import Transport, TransportError
@@ -580,5 +580,6 @@ def test_a_dead_controller_in_a_list_is_passed_over(pravega_uri: str, scope: str
     assert transport.uri == live.uri
     assert transport.controllers == f"tcp://{dead},{live.host}:{live.port}"
     assert transport.find_controller() and transport.generation == 0  # it stays
+    assert controller_answers(f"tcp://{dead},{live.host}:{live.port}")
     with pytest.raises(TransportError, match=f"no Pravega server answers at tcp://{dead} or"):
         Transport.connect(f"tcp://{dead},127.0.0.1:{free_port()}", scope)

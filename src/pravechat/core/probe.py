@@ -108,10 +108,13 @@ def controller_problem(
     """None when a Pravega controller at ``uri`` (or one of several) serves a real request
     (list scopes); else why not, in one line (the first controller's reason). ``credentials``
     (client variables, Credentials.client_env) add to this process's environment."""
-    problems = [
-        _problem(address, timeout, credentials) for address in parse_controllers(uri)
-    ]  # a dead one fails its TCP connect within a second
-    return None if None in problems else problems[0]
+    first: str | None = None
+    for address in parse_controllers(uri):  # a dead one fails its TCP connect in a second
+        problem = _problem(address, timeout, credentials)
+        if problem is None:
+            return None
+        first = first or problem
+    return first
 
 
 def _problem(

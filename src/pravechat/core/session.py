@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
@@ -57,6 +58,9 @@ _GROUP_REPLACED = (
 )
 _LOAD_TIMEOUT = 20.0
 _TAKEN = "ReaderAlreadyOffline"
+_TAKEOVER_WAIT = 8.0
+"""Seconds a reader put offline looks for the one that took its place before rejoining (the
+taker's reader comes online once it has read the room's history)."""
 """How a reader learns that another joined its group and took it offline."""
 _TAKEN_NOTICE = (
     "another session of {user} (or someone using that name) joined #{room} and took over "
@@ -391,12 +395,19 @@ class RoomSession:
     async def _taken_over(self) -> bool:
         """Whether another session holds the reader group now (the crate says "already
         offline" of that, of a deleted group, and of a reader a cluster's fault put offline:
-        only the first must not be rejoined)."""
-        try:
-            taken = off_loop(self._reader.others_online, self._mine)
-            return await asyncio.wait_for(taken, _PROBE_TIMEOUT)
-        except TimeoutError:
-            return False
+        only the first must not be rejoined). A session taking over puts this one offline
+        before its own reader is online: nobody else is looked for a while."""
+        deadline = time.monotonic() + _TAKEOVER_WAIT
+        while True:
+            try:
+                taken = off_loop(self._reader.others_online, self._mine)
+                if await asyncio.wait_for(taken, _PROBE_TIMEOUT):
+                    return True
+            except TimeoutError:
+                pass
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.5)
 
     async def _reconnect(self, why: str) -> None:
         """Start readers until one rejoins: no history, and the group's saved position."""
@@ -434,7 +445,7 @@ class RoomSession:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
-            self._sender = asyncio.get_running_loop().create_task(self._send_outbox(True))
+            self._sender = asyncio.get_running_loop().create_task(self._send_outbox())
         self._connected.set()
         notice = f"reconnected to #{self.room}"
         if moved:
@@ -553,7 +564,7 @@ class RoomSession:
         await asyncio.shield(item.acknowledged)
         return item.message
 
-    async def _send_outbox(self, reopen: bool = False) -> None:
+    async def _send_outbox(self) -> None:
         """Send queued messages one at a time, in order, each acknowledged before the next.
 
         While the server is away the binding's writer keeps retrying the message in flight
@@ -561,16 +572,15 @@ class RoomSession:
         fail outright, a new writer sends it again once connected; readers drop the copy, if
         the first one landed after all, by id.
         """
-        if reopen:
-            await self._reopen_writer()
         while True:
             while not self._outbox:
                 self._outbox_changed.clear()
                 await self._outbox_changed.wait()
             item = self._outbox[0]
             begun, item.write = item.write, None
-            if begun is not None and self._writer_generation != self._transport.generation:
-                begun = None  # begun on a dead controller's writer
+            if self._writer_generation != self._transport.generation:
+                begun = None  # begun on a dead controller's writer: a new one sends it
+                await self._reopen_writer()
             try:
                 if begun is not None:
                     await self._writer.sent(begun)
@@ -675,7 +685,8 @@ class RoomSession:
         """Save a copy of the outbox now, without waiting for Pravega: the app is crashing.
         The sender may still deliver one of them; the next session's copy then carries
         the same id, which readers drop."""
-        self._write_outbox()
+        if self._outbox:  # empty: a sealed room's leftovers may be in the file, kept
+            self._write_outbox()
 
     def _write_outbox(self) -> Path:
         """The outbox file as the outbox is now (none when it is empty), replaced whole: a
@@ -684,12 +695,15 @@ class RoomSession:
         readers drop the copy by id. Into the page cache, not synced: a power cut may lose
         the last lines typed."""
         path = Path(f"{self._files}.outbox")
-        if not self._outbox:
-            path.unlink(missing_ok=True)
-            return path
-        temporary = Path(f"{self._files}.outbox.tmp")
-        temporary.write_text("".join(f"{item.message.to_json()}\n" for item in self._outbox))
-        temporary.replace(path)
+        try:
+            if not self._outbox:
+                path.unlink(missing_ok=True)
+                return path
+            temporary = Path(f"{self._files}.outbox.tmp")
+            temporary.write_text("".join(f"{i.message.to_json()}\n" for i in self._outbox))
+            temporary.replace(path)
+        except OSError as error:  # a full disk: sending goes on, from memory
+            log.warning("the outbox of %s could not be saved: %s", self.room, error)
         return path
 
     def _save_outbox(self) -> None:

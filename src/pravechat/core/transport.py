@@ -11,6 +11,7 @@ Failures become :class:`TransportError` through :func:`binding`.
 """
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections import Counter
@@ -52,6 +53,7 @@ from pravechat.core.protocol import (
 from pravechat.core.security import Credentials, auth_enabled
 from pravechat.core.signing import place
 
+log = logging.getLogger("pravechat.transport")
 DEFAULT_SCOPE = "pravechat"
 DEFAULT_SCROLLBACK = 1000
 READER_ID = "reader"
@@ -193,7 +195,10 @@ class Transport:
     ) -> None:
         self._link = link or _Link(client, uri, parse_controllers(uri))
         self.controllers = join_controllers(self._link.every)
-        """Every controller given: what names this Pravega (the current one may change)."""
+        """Every controller given (the one in use may change)."""
+        self.identity = self._link.every[0].uri
+        """What names this Pravega for what is kept per server (trusted keys): the first
+        controller given, so that naming a cluster's others too keeps what was kept."""
         self.scope = scope
         self._streams: set[str] = set()
         self.signer: Identity | None = None
@@ -267,13 +272,22 @@ class Transport:
         which the connection then moves (readers and writers opened from now on use it;
         those opened before are on the dead one). Blocking."""
         link = self._link
-        with link.lock:  # every session of the process asks at once when one dies
-            if controller_answers(link.current, timeout):
-                return True
+        generation = link.generation
+        if controller_answers(link.current, timeout):  # sessions ask at once: unlocked
+            return True
+        if len(link.every) == 1:
+            return False
+        with link.lock:
+            if link.generation != generation:
+                return True  # another session just moved it
             for address in link.every:
                 if address.uri == link.current or not controller_answers(address.uri, timeout):
                     continue
-                client = _new_client(address)
+                try:
+                    client = _new_client(address)
+                except TransportError as error:  # died since, or refuses us: the next
+                    log.warning("controller %s: %s", address.uri, error)
+                    continue
                 link.client, link.current = client, address.uri
                 link.generation += 1
                 return True

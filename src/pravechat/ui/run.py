@@ -22,7 +22,7 @@ def build_app(
     user = settings.user
     assert user is not None
     identity = Identity.load_or_create(user)
-    keyring = KeyRing.for_user(user, identity.key, transport.controllers, transport.scope)
+    keyring = KeyRing.for_user(user, identity.key, transport.identity, transport.scope)
     direct = DirectChats(transport, identity, keyring)
     direct.attach()  # what is written is signed, and sealed in direct conversations
 
