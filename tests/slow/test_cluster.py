@@ -173,17 +173,20 @@ async def test_two_users_chat_while_pieces_die_and_nothing_is_lost_or_repeated(
         await asyncio.gather(*(session.close() for session in sessions))
 
     alice_saw, bob_saw = (listener.texts() for listener in listeners)
-    print(f"\n{len(everything)} lines sent over {ROUNDS} round(s) of {len(FAULTS)} faults")
-    print(f"{'fault':<42}{'stall p50 / max (s)':>21}{'longest gap p50 / max (s)':>27}"
-          f"{'lost':>6}{'dup':>5}")  # fmt: skip
+    lost = sum(len(set(everything) - set(saw)) for saw in (alice_saw, bob_saw))
+    shown_twice = sum(len(saw) - len(set(saw)) for saw in (alice_saw, bob_saw))
+    print(
+        f"\n{len(everything)} lines sent over {ROUNDS} round(s) of {len(FAULTS)} faults; "
+        f"over the whole drill, for both users: lost {lost}, shown twice {shown_twice}"
+    )
+    print(f"{'fault':<42}{'stall p50 / max (s)':>21}{'longest gap p50 / max (s)':>27}")
     for fault, seconds in stalls.items():
         stall = f"{statistics.median(seconds):.2f} / {max(seconds):.2f}"
         gap = f"{statistics.median(gaps[fault]):.2f} / {max(gaps[fault]):.2f}"
-        print(f"{fault:<42}{stall:>21}{gap:>27}{0:>6}{0:>5}")  # the asserts below hold
+        print(f"{fault:<42}{stall:>21}{gap:>27}")
+    assert lost == 0 and shown_twice == 0
     for saw in (alice_saw, bob_saw):
-        assert len(saw) == len(set(saw)), "a line shown twice"
-        assert set(saw) == set(everything), "a line lost"
-        for user, lines in said.items():
+        for user, lines in said.items():  # each sender's lines in the order sent
             assert [text for text in saw if text.startswith(f"{user} ")] == lines
     assert alice_saw == bob_saw  # one order for everyone
 

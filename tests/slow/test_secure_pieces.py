@@ -60,7 +60,8 @@ def test_a_secure_server_of_pieces_takes_tls_and_passwords_only(
         assert killed.returncode == 0 and f"Killed the {piece}" in killed.stdout
         status = run_cli("server", "status", env=env)
         assert status.returncode == 1 and "(dead)" in status.stdout
-        assert f"`pravechat server start {layout}` starts {piece} again" in status.stdout
+        assert f"`pravechat server start {layout} --secure` starts {piece} again" in status.stdout
+        assert f"start {layout} --secure` starts it again" in killed.stdout
         again = run_cli("server", "start", layout, "--secure", env=env, timeout=300)
         assert again.returncode == 0 and f"Started again: {piece}" in again.stdout, again.stderr
         assert run_cli("server", "status", env=env).returncode == 0

@@ -91,8 +91,9 @@ def start(
         typer.Option(
             "--cluster",
             help="A cluster on this machine, on disk: ZooKeeper, three bookies, two "
-            "controllers (the next on controller port + 2) and two segment stores; any one "
-            "can die (`server kill --piece`) and the chat goes on.",
+            "controllers (the next on controller port + 2) and two segment stores: the chat "
+            "goes on when a controller or a segment store dies (`server kill --piece`), and "
+            "waits for a bookie.",
         ),
     ] = False,
     data_dir: Annotated[
@@ -236,7 +237,8 @@ def status(
         typer.echo(f"  data            {running.data_dir}")
         typer.echo(f"  logs            {durable.state_dir}/*.log")
         if dead:
-            typer.echo(f"`pravechat server start {_flag(durable)}` starts {', '.join(dead)} again.")
+            flags = _flag(durable, running)
+            typer.echo(f"`pravechat server start {flags}` starts {', '.join(dead)} again.")
         if not answering or dead:
             raise typer.Exit(1)
         return
@@ -276,7 +278,7 @@ def logs(
     """Show the tail of the local server's log (a durable one's or a cluster's: one piece's)."""
     pieces = _running_pieces()
     if pieces is not None or not _local_server().log_path.exists():
-        durable = pieces[0] if pieces is not None else _durable_server()
+        durable = pieces[0] if pieces is not None else _last_run()
         names = durable.piece_names()
         chosen = piece or next(name for name in names if name.startswith("segmentstore"))
         if chosen not in names:
@@ -304,8 +306,20 @@ def logs(
                 return
 
 
-def _flag(server: DurableServer) -> str:
-    return "--durable" if server.layout.controllers == 1 else "--cluster"
+def _last_run() -> DurableServer:
+    """The durable server or the cluster, whichever logged last (neither runs)."""
+
+    def logged(server: DurableServer) -> float:
+        times = [log.stat().st_mtime for log in server.state_dir.glob("*.log")]
+        return max(times, default=0.0)
+
+    return max((_durable_server(), _cluster_server()), key=logged)
+
+
+def _flag(server: DurableServer, record: DurableRecord) -> str:
+    """The start flags that bring its dead pieces back."""
+    layout = "--durable" if server.layout.controllers == 1 else "--cluster"
+    return f"{layout} --secure" if record.secure else layout
 
 
 @server_app.command()
@@ -320,7 +334,7 @@ def kill(
     pieces = _running_pieces()
     if pieces is None:
         raise PravechatError("no durable server or cluster started by pravechat is running")
-    server, _ = pieces
+    server, record = pieces
     pid = server.kill_piece(piece)
-    typer.echo(f"Killed the {piece} (pid {pid}); `pravechat server start {_flag(server)}` "
+    typer.echo(f"Killed the {piece} (pid {pid}); `pravechat server start {_flag(server, record)}` "
                "starts it again.")  # fmt: skip

@@ -3,8 +3,8 @@ stores, each a JVM of its own, from the jars the standalone server already uses.
 
 Two layouts: ``--durable`` runs one of each (quorums of 1); ``--cluster`` runs three bookies
 (ensemble 3, write quorum 3, ack quorum 2: Pravega's defaults), two segment stores sharing the
-long-term storage, and two controllers, so that any one of them can die (``server kill
---piece``) while the chat goes on.
+long-term storage, and two controllers: a controller or a segment store can die (``server
+kill --piece``) and the chat goes on; a dead bookie holds writes until it is back.
 
 The standalone emulator keeps everything in memory. Here the segment store writes its
 durable log to the bookie (journal and ledgers on disk) and its long-term storage to files
@@ -303,6 +303,16 @@ class DurableServer:
             if not _port_frees(port, wait=30.0):
                 raise PravechatError(f"port {port} of the {instance.name} is still in use")
         self._start_pieces(record, dead, ready_timeout)
+        # A piece's port answering is not the cluster serving again: the segment stores may
+        # still be recovering their logs from a bookie that was away.
+        deadline = time.monotonic() + ready_timeout
+        while not self.answers(record, 10.0):
+            if time.monotonic() > deadline:
+                raise PravechatError(
+                    f"started {', '.join(i.name for i in dead)} again, but the controllers "
+                    f"do not serve within {ready_timeout:.0f} s; see `pravechat server logs`"
+                )
+            time.sleep(1.0)
 
     def _save(self, record: DurableRecord) -> None:
         save_record(self._record_path, asdict(record))
@@ -332,6 +342,7 @@ class DurableServer:
         for name in ("config.properties", "controller.properties"):
             path = self.state_dir / name
             path.touch(mode=0o600)
+            path.chmod(0o600)  # one from an earlier version may be 0644
             path.write_text("".join(f"{key}={value}\n" for key, value in secrets.items()))
         for name in self.piece_names():
             write_logback(self.state_dir / f"{name}.logback.xml", self.log_path(name))
