@@ -57,9 +57,10 @@ def test_a_secure_server_of_pieces_takes_tls_and_passwords_only(
         # A fault drill by hand: kill a piece, see it dead, start it again.
         piece = "bookie-2" if layout == "--cluster" else "bookie"
         killed = run_cli("server", "kill", "--piece", piece, env=env)
-        assert killed.returncode == 0 and f"Killed the {piece}" in killed.stdout
+        assert killed.returncode == 0 and f"Killed {piece}" in killed.stdout
         status = run_cli("server", "status", env=env)
         assert status.returncode == 1 and "(dead)" in status.stdout
+        assert f"is degraded ({piece} dead" in status.stdout
         assert f"`pravechat server start {layout} --secure` starts {piece} again" in status.stdout
         assert f"start {layout} --secure` starts it again" in killed.stdout
         again = run_cli("server", "start", layout, "--secure", env=env, timeout=300)

@@ -260,6 +260,11 @@ class Transport:
                     break
             else:
                 problem = problems[reachable[0]] or ""
+                if len(addresses) > 1:  # a cluster: its controllers are there, not serving
+                    raise TransportError(
+                        f"{problem}; no controller of {controller} serves requests (a "
+                        "cluster missing a piece? `pravechat server status` tells)"
+                    )
                 unsure = "does not answer as a Pravega controller" in problem
                 raise TransportError(problem + (hint if unsure else ""))
         client = _new_client(address)

@@ -167,6 +167,9 @@ def _start_durable(
     kind = _kind(server)
     if (existing := server.record()) is not None:
         dead = server.dead_pieces(existing)
+        if ports != existing.ports:
+            typer.echo(f"It keeps the ports it runs on ({existing.uri}); "
+                       "`pravechat server stop` it first to change them.")  # fmt: skip
         if not dead and existing.secure == secure:
             typer.echo(f"{kind} is already running at {existing.uri}.")
             return
@@ -190,6 +193,7 @@ def _start_durable(
     if secure:
         _explain_secure(server.secure_files, record.uri)
     else:
+        typer.echo(f"Chat on it: pravechat --user NAME --controller {record.uri}")
         _warn_if_open(record.uri.split(",")[0])
     typer.echo(f"Its data is in {record.data_dir}; `pravechat server stop` keeps it.")
 
@@ -227,7 +231,11 @@ def status(
         durable, running = pieces
         answering = durable.answers(running)
         dead = durable.dead_pieces(running)
-        state = "running" if answering and not dead else "degraded" if answering else "down"
+        state = "running" if answering else "not serving requests"
+        if dead:
+            state = f"degraded ({', '.join(dead)} dead)"
+            if not answering:
+                state += ": its controllers do not serve requests meanwhile"
         typer.echo(f"{_kind(durable)} 0.13.0 is {state}")
         typer.echo(f"  controller      {running.uri}")
         for name, pid in running.pids.items():
@@ -336,5 +344,5 @@ def kill(
         raise PravechatError("no durable server or cluster started by pravechat is running")
     server, record = pieces
     pid = server.kill_piece(piece)
-    typer.echo(f"Killed the {piece} (pid {pid}); `pravechat server start {_flag(server, record)}` "
+    typer.echo(f"Killed {piece} (pid {pid}); `pravechat server start {_flag(server, record)}` "
                "starts it again.")  # fmt: skip

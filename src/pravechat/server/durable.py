@@ -569,7 +569,7 @@ class DurableServer:
             raise PravechatError(f"no piece {name!r}: choose one of {', '.join(by_name)}")
         instance = by_name[name]
         if not _runs(record, instance):
-            raise PravechatError(f"the {name} is not running")
+            raise PravechatError(f"{name} is not running")
         pid = record.pids[name]
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
