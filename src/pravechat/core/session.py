@@ -58,10 +58,10 @@ _GROUP_REPLACED = (
 )
 _LOAD_TIMEOUT = 20.0
 _TAKEN = "ReaderAlreadyOffline"
+"""How a reader learns that another joined its group and took it offline."""
 _TAKEOVER_WAIT = 8.0
 """Seconds a reader put offline looks for the one that took its place before rejoining (the
 taker's reader comes online once it has read the room's history)."""
-"""How a reader learns that another joined its group and took it offline."""
 _TAKEN_NOTICE = (
     "another session of {user} (or someone using that name) joined #{room} and took over "
     "its reading here: this one no longer receives #{room}; leave and join it again to take "

@@ -190,10 +190,9 @@ def _new_client(address: ControllerAddress) -> _pravega.Client:
 class Transport:
     """A connection to a Pravega controller (or to one of a cluster's) and a scope."""
 
-    def __init__(
-        self, client: _pravega.Client, uri: str, scope: str, link: _Link | None = None
-    ) -> None:
-        self._link = link or _Link(client, uri, parse_controllers(uri))
+    def __init__(self, link: _Link, scope: str) -> None:
+        """Made by :meth:`connect`, or :meth:`with_scope` for another scope."""
+        self._link = link
         self.controllers = join_controllers(self._link.every)
         """Every controller given (the one in use may change)."""
         self.identity = self._link.every[0].uri
@@ -222,7 +221,7 @@ class Transport:
 
     def with_scope(self, scope: str) -> "Transport":
         """The same connection, in another scope."""
-        return Transport(self.client, self.uri, validate_scope(scope), self._link)
+        return Transport(self._link, validate_scope(scope))
 
     @classmethod
     def connect(
@@ -252,14 +251,14 @@ class Transport:
             raise TransportError(f"no Pravega server answers at {where}{hint}")
         address = reachable[0]
         if probe:
-            problems = {}
+            first = ""
             for candidate in reachable:
-                problems[candidate] = controller_problem(candidate.uri, timeout=3.0)
-                if problems[candidate] is None:
+                if (problem := controller_problem(candidate.uri, timeout=3.0)) is None:
                     address = candidate
                     break
+                first = first or problem
             else:
-                problem = problems[reachable[0]] or ""
+                problem = first
                 if len(addresses) > 1:  # a cluster: its controllers are there, not serving
                     raise TransportError(
                         f"{problem}; no controller of {controller} serves requests (a "
@@ -270,7 +269,7 @@ class Transport:
         client = _new_client(address)
         with binding(f"connecting to {address.uri}"):
             client.create_scope(scope)
-        return cls(client, address.uri, scope, _Link(client, address.uri, addresses))
+        return cls(_Link(client, address.uri, addresses), scope)
 
     def find_controller(self, timeout: float = 5.0) -> bool:
         """Whether a controller serves: the one in use, else another of those given, to
